@@ -1,0 +1,56 @@
+# The index of habits: `make help` lists every target.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+SAM_VENV := .venv-sam
+REQS := requirements.txt requirements-dev.txt
+
+.DEFAULT_GOAL := help
+.PHONY: help run demo test lint format build validate bench bench-flood campaigns clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: $(REQS)
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+$(SAM_VENV)/.installed: requirements-sam.txt
+	$(PY) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-sam.txt
+	touch $@
+
+run: $(VENV)/.installed  ## the whole service locally: moto, handlers, scheduler loop, fake Twilio
+	$(BIN)/python -m decoy_local.stack $(ARGS)
+
+demo: $(VENV)/.installed  ## send signed webhooks to a running `make run`
+	$(BIN)/python -m decoy_local.simulator demo $(ARGS)
+
+test: $(VENV)/.installed  ## unit, functional and integration tests
+	$(BIN)/python -m pytest
+
+lint: $(VENV)/.installed  ## ruff on everything
+	$(BIN)/ruff check .
+
+format: $(VENV)/.installed  ## ruff format + import sort
+	$(BIN)/ruff check --fix --select I .
+	$(BIN)/ruff format .
+
+campaigns: $(VENV)/.installed  ## validate campaigns.json and print each reply's SMS segments
+	cd functions && ../$(BIN)/python -m decoy.campaigns
+
+validate: $(SAM_VENV)/.installed  ## sam validate --lint (cfn-lint)
+	SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam validate --lint
+
+build: $(SAM_VENV)/.installed  ## sam build for python3.13/arm64 (no Docker needed)
+	SAM_CLI_TELEMETRY=0 PYENV_VERSION=$${PYENV_VERSION:-3.11.7:3.13.0} $(SAM_VENV)/bin/sam build
+
+bench: $(VENV)/.installed  ## benchmarks: print ratios measured in one run
+	$(BIN)/python -m bench
+
+bench-flood: $(VENV)/.installed  ## 100,000-webhook flood on moto: the cost shield's figures
+	$(BIN)/python bench/flood.py
+
+clean:  ## remove venvs and build output
+	rm -rf $(VENV) $(SAM_VENV) .aws-sam

@@ -1,0 +1,129 @@
+"""Create the template's own stateful resources on an emulated AWS (moto), from template.yaml."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+TEMPLATE = Path(__file__).resolve().parents[1] / "template.yaml"
+
+
+class _CfnLoader(yaml.SafeLoader):
+    """YAML loader that keeps CloudFormation short-form tags as {'Fn': value} dicts."""
+
+
+def _tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
+    if isinstance(node, yaml.ScalarNode):
+        value: Any = loader.construct_scalar(node)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+    name = "Ref" if suffix == "Ref" else f"Fn::{suffix}"
+    return {name: value}
+
+
+_CfnLoader.add_multi_constructor("!", _tag)
+
+
+def load_template(path: Path = TEMPLATE) -> dict[str, Any]:
+    return yaml.load(path.read_text(encoding="utf-8"), Loader=_CfnLoader)  # noqa: S506
+
+
+def parameter_defaults(template: dict[str, Any]) -> dict[str, str]:
+    """Each template Parameter's default, as the strings CloudFormation would pass."""
+    return {name: str(spec.get("Default", "")) for name, spec in template["Parameters"].items()}
+
+
+def resources_of_type(template: dict[str, Any], cfn_type: str) -> dict[str, dict[str, Any]]:
+    return {name: res for name, res in template["Resources"].items() if res["Type"] == cfn_type}
+
+
+@dataclass(frozen=True)
+class Stack:
+    """Names and ARNs of what `provision` created, as the functions' environment needs them."""
+
+    table_name: str
+    schedule_group: str
+    dlq_url: str
+    dlq_arn: str
+    parameters: dict[str, str]
+
+
+def _create_table(dynamodb: Any, name: str, props: dict[str, Any]) -> None:
+    dynamodb.create_table(TableName=name, KeySchema=props["KeySchema"],
+                          AttributeDefinitions=props["AttributeDefinitions"],
+                          BillingMode=props["BillingMode"])
+    ttl = props.get("TimeToLiveSpecification")
+    if ttl:
+        dynamodb.update_time_to_live(TableName=name, TimeToLiveSpecification=ttl)
+
+
+def provision(clients: dict[str, Any], secrets: dict[str, str], prefix: str = "decoy",
+              template: dict[str, Any] | None = None) -> Stack:
+    """Create table(s), schedule group, DLQ and SSM parameters the way template.yaml declares.
+
+    `clients` maps service name to a boto3 client; `secrets` maps the template's secret
+    Parameters (TwilioAccountSidParameter, ...) to local values.
+    """
+    template = template or load_template()
+    defaults = parameter_defaults(template)
+    tables = resources_of_type(template, "AWS::DynamoDB::Table")
+    (table_logical, table_res), = tables.items()
+    table_name = f"{prefix}-{table_logical}"
+    _create_table(clients["dynamodb"], table_name, table_res["Properties"])
+    (group_logical, _), = resources_of_type(template, "AWS::Scheduler::ScheduleGroup").items()
+    group = f"{prefix}-{group_logical}"
+    clients["scheduler"].create_schedule_group(Name=group)
+    (queue_logical, _), = resources_of_type(template, "AWS::SQS::Queue").items()
+    dlq_url = clients["sqs"].create_queue(QueueName=f"{prefix}-{queue_logical}")["QueueUrl"]
+    dlq_arn = clients["sqs"].get_queue_attributes(
+        QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    ssm = clients["ssm"]
+    for param_name, value in secrets.items():
+        ssm.put_parameter(Name=defaults[param_name], Value=value, Type="SecureString",
+                          Overwrite=True)
+    for res in resources_of_type(template, "AWS::SSM::Parameter").values():
+        props = res["Properties"]
+        name = props["Name"]
+        if isinstance(name, dict) and "Ref" in name:
+            name = defaults[name["Ref"]]
+        ssm.put_parameter(Name=name, Value=props["Value"], Type=props["Type"], Overwrite=True)
+    return Stack(table_name=table_name, schedule_group=group, dlq_url=dlq_url, dlq_arn=dlq_arn,
+                 parameters=defaults)
+
+
+def function_environment(template: dict[str, Any], stack: Stack, logical_id: str,
+                         refs: dict[str, str]) -> dict[str, str]:
+    """Resolve a function's environment (Globals + its own) against the local stack.
+
+    `refs` gives values for logical IDs and attributes moto cannot derive (function ARNs,
+    roles), e.g. {"SenderFunction.Arn": "...", "SchedulerRole.Arn": "..."}.
+    """
+    values = {**stack.parameters, "DecoyTable": stack.table_name,
+              "ReplyScheduleGroup": stack.schedule_group,
+              "ScheduleDeadLetterQueue.Arn": stack.dlq_arn, **refs}
+    for res in resources_of_type(template, "AWS::SSM::Parameter"):
+        values[res] = _resolve(template["Resources"][res]["Properties"]["Name"], values)
+    env = dict(template.get("Globals", {}).get("Function", {}).get("Environment", {})
+               .get("Variables", {}))
+    env.update(template["Resources"][logical_id]["Properties"].get("Environment", {})
+               .get("Variables", {}))
+    return {key: str(_resolve(value, values)) for key, value in env.items()}
+
+
+def _resolve(value: Any, values: dict[str, str]) -> Any:
+    if isinstance(value, dict) and "Ref" in value:
+        return values[value["Ref"]]
+    if isinstance(value, dict) and "Fn::GetAtt" in value:
+        target = value["Fn::GetAtt"]
+        return values[target if isinstance(target, str) else ".".join(target)]
+    if isinstance(value, dict) and "Fn::Sub" in value:
+        text = value["Fn::Sub"]
+        for key, val in values.items():
+            text = text.replace("${" + key + "}", str(val))
+        return text
+    return value

@@ -1,0 +1,1 @@
+"""Decoy number service: the code the receiver and sender functions share."""

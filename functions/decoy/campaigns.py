@@ -1,0 +1,246 @@
+"""Campaigns: one per decoy number, loaded from one versioned JSON file and validated."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from decoy.phone import is_e164
+from decoy.segments import count_segments, non_gsm_characters
+from decoy.settings import ConfigError, Limits, parse_calling_codes
+
+DEFAULT_FILE = Path(__file__).with_name("campaigns.json")
+SUPPORTED_VERSION = 1
+_LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Z]{2})?$")
+_MESSAGING_SERVICE_SID = re.compile(r"^MG[0-9a-f]{32}$")
+_ALPHANUMERIC_ID = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}$")
+_QUOTA_FIELDS = {
+    "max_messages_per_sender": 1,
+    "replies_per_sender": 0,
+    "sender_window_seconds": 60,
+}
+
+
+@dataclass(frozen=True)
+class ReplyFrom:
+    """Who the reply comes from: the decoy number, a Messaging Service or a sender ID."""
+
+    kind: str  # "number" | "messaging_service" | "alphanumeric"
+    value: str | None = None
+
+
+@dataclass(frozen=True)
+class Voicemail:
+    say: str | None
+    voice: str | None
+    language: str
+    play: str | None
+    listen_seconds: int
+
+
+@dataclass(frozen=True)
+class Campaign:
+    id: str
+    number: str
+    language: str
+    reply: str
+    reply_from: ReplyFrom
+    voicemail: Voicemail
+    allowed_country_codes: tuple[str, ...] | None
+    quotas: Mapping[str, int]
+
+    def limits(self, base: Limits) -> Limits:
+        """The global limits with this campaign's own quota overrides applied."""
+        return replace(base, **dict(self.quotas))
+
+    def allowed_codes(self, default: tuple[str, ...]) -> tuple[str, ...]:
+        return self.allowed_country_codes or default
+
+
+class Campaigns:
+    """The loaded campaigns, looked up by the Twilio number that was called or texted."""
+
+    def __init__(self, campaigns: list[Campaign]):
+        self._by_number = {c.number: c for c in campaigns}
+        self._by_id = {c.id: c for c in campaigns}
+
+    def __iter__(self):
+        return iter(self._by_id.values())
+
+    def for_number(self, to_number: str) -> Campaign | None:
+        return self._by_number.get(to_number)
+
+    def by_id(self, campaign_id: str) -> Campaign | None:
+        return self._by_id.get(campaign_id)
+
+
+def _field(obj: Mapping[str, Any], name: str, where: str, kind: type = str,
+           required: bool = True) -> Any:
+    if name not in obj or obj[name] in (None, ""):
+        if required:
+            raise ConfigError(f"{where}: field '{name}' is required")
+        return None
+    value = obj[name]
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise ConfigError(f"{where}: field '{name}' must be a {kind.__name__}")
+    return value
+
+
+def _reply_from(raw: Any, where: str) -> ReplyFrom:
+    if not isinstance(raw, Mapping):
+        raise ConfigError(f"{where}: field 'reply_from' must be an object")
+    kind = _field(raw, "type", f"{where}.reply_from")
+    if kind == "number":
+        return ReplyFrom("number")
+    if kind == "messaging_service":
+        sid = _field(raw, "sid", f"{where}.reply_from")
+        if not _MESSAGING_SERVICE_SID.match(sid):
+            raise ConfigError(f"{where}: field 'reply_from.sid' must look like MG + 32 hex digits")
+        return ReplyFrom(kind, sid)
+    if kind == "alphanumeric":
+        sender_id = _field(raw, "id", f"{where}.reply_from")
+        if not _ALPHANUMERIC_ID.match(sender_id):
+            raise ConfigError(
+                f"{where}: field 'reply_from.id' must be 1-11 letters, digits or spaces, "
+                "with at least one letter"
+            )
+        return ReplyFrom(kind, sender_id)
+    raise ConfigError(
+        f"{where}: field 'reply_from.type' must be number, messaging_service or alphanumeric"
+    )
+
+
+def _voicemail(raw: Any, where: str, language: str) -> Voicemail:
+    if not isinstance(raw, Mapping):
+        raise ConfigError(f"{where}: field 'voicemail' must be an object")
+    say = _field(raw, "say", f"{where}.voicemail", required=False)
+    play = _field(raw, "play", f"{where}.voicemail", required=False)
+    if bool(say) == bool(play):
+        raise ConfigError(f"{where}: field 'voicemail' needs exactly one of 'say' or 'play'")
+    if play and not play.startswith("https://"):
+        raise ConfigError(f"{where}: field 'voicemail.play' must be an https:// URL")
+    listen = raw.get("listen_seconds", 2)
+    if not isinstance(listen, int) or isinstance(listen, bool) or not 0 < listen <= 60:
+        raise ConfigError(f"{where}: field 'voicemail.listen_seconds' must be 1-60")
+    return Voicemail(
+        say=say,
+        voice=_field(raw, "voice", f"{where}.voicemail", required=False),
+        language=_field(raw, "language", f"{where}.voicemail", required=False) or language,
+        play=play,
+        listen_seconds=listen,
+    )
+
+
+def _quotas(raw: Any, where: str) -> dict[str, int]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, Mapping):
+        raise ConfigError(f"{where}: field 'quotas' must be an object")
+    quotas = {}
+    for name, value in raw.items():
+        if name not in _QUOTA_FIELDS:
+            raise ConfigError(
+                f"{where}: field 'quotas.{name}' is unknown (known: {', '.join(_QUOTA_FIELDS)})"
+            )
+        if not isinstance(value, int) or isinstance(value, bool) or value < _QUOTA_FIELDS[name]:
+            raise ConfigError(
+                f"{where}: field 'quotas.{name}' must be an integer >= {_QUOTA_FIELDS[name]}"
+            )
+        quotas[name] = value
+    return quotas
+
+
+def parse_campaign(raw: Any, index: int, max_segments: int) -> Campaign:
+    where = f"campaign #{index}"
+    if not isinstance(raw, Mapping):
+        raise ConfigError(f"{where}: must be an object")
+    campaign_id = _field(raw, "id", where)
+    where = f"campaign '{campaign_id}'"
+    number = _field(raw, "number", where)
+    if not is_e164(number):
+        raise ConfigError(f"{where}: field 'number' must be an E.164 number like +33900000000")
+    language = _field(raw, "language", where)
+    if not _LANGUAGE.match(language):
+        raise ConfigError(f"{where}: field 'language' must look like 'fr-FR'")
+    reply = _field(raw, "reply", where)
+    count = count_segments(reply)
+    if count.segments > max_segments:
+        hint = f" (characters forcing UCS-2: {non_gsm_characters(reply)!r})" \
+            if count.encoding == "UCS-2" else ""
+        raise ConfigError(
+            f"{where}: field 'reply' is {count.segments} SMS segments in {count.encoding}, "
+            f"over the limit of {max_segments}{hint}"
+        )
+    codes = _field(raw, "allowed_country_codes", where, kind=list, required=False)
+    allowed = None
+    if codes is not None:
+        allowed = parse_calling_codes(",".join(map(str, codes)),
+                                      f"{where}: field 'allowed_country_codes'")
+    return Campaign(
+        id=campaign_id,
+        number=number,
+        language=language,
+        reply=reply,
+        reply_from=_reply_from(raw.get("reply_from", {"type": "number"}), where),
+        voicemail=_voicemail(raw.get("voicemail"), where, language),
+        allowed_country_codes=allowed,
+        quotas=_quotas(raw.get("quotas"), where),
+    )
+
+
+def parse_campaigns(document: Any) -> Campaigns:
+    """Validate a whole campaigns document; the first error names campaign and field."""
+    if not isinstance(document, Mapping):
+        raise ConfigError("campaigns file: must be a JSON object")
+    if document.get("version") != SUPPORTED_VERSION:
+        raise ConfigError(f"campaigns file: field 'version' must be {SUPPORTED_VERSION}")
+    max_segments = document.get("max_reply_segments", 2)
+    if not isinstance(max_segments, int) or max_segments < 1:
+        raise ConfigError("campaigns file: field 'max_reply_segments' must be an integer >= 1")
+    raw_list = document.get("campaigns")
+    if not isinstance(raw_list, list) or not raw_list:
+        raise ConfigError("campaigns file: field 'campaigns' must be a non-empty list")
+    campaigns = [parse_campaign(raw, i, max_segments) for i, raw in enumerate(raw_list)]
+    for attr in ("id", "number"):
+        seen: set[str] = set()
+        for campaign in campaigns:
+            value = getattr(campaign, attr)
+            if value in seen:
+                raise ConfigError(f"campaign '{campaign.id}': field '{attr}' {value} is used twice")
+            seen.add(value)
+    return Campaigns(campaigns)
+
+
+def load_campaigns(path: str | os.PathLike[str] | None = None) -> Campaigns:
+    """Load CAMPAIGNS_FILE (or the packaged default); raise ConfigError when invalid."""
+    path = Path(path or os.environ.get("CAMPAIGNS_FILE") or DEFAULT_FILE)
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"campaigns file {path}: {exc}") from None
+    return parse_campaigns(document)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m decoy.campaigns [FILE]`: validate and print each reply's segment count."""
+    args = sys.argv[1:] if argv is None else argv
+    try:
+        campaigns = load_campaigns(args[0] if args else None)
+    except ConfigError as exc:
+        print(f"invalid: {exc}", file=sys.stderr)
+        return 1
+    for c in campaigns:
+        seg = count_segments(c.reply)
+        print(f"{c.id:14} {c.number:15} {c.language:6} {seg.encoding:5} "
+              f"{seg.units:4} chars  {seg.segments} segment(s)  from={c.reply_from.kind}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

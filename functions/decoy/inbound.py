@@ -1,0 +1,169 @@
+"""What the receiver decides for one signed webhook: a voicemail, a reply scheduled, or nothing."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from decoy import shield, twiml
+from decoy.campaigns import Campaign
+from decoy.clock import next_utc_midnight
+from decoy.observability import count, logger, set_campaign
+from decoy.phone import mask, sender_key, sender_rejection
+from decoy.runtime import Runtime
+from decoy.schedule import ReplyOrder, cancel_reply, is_message_sid, schedule_reply
+from decoy.settings import ScheduleTarget
+from decoy.webhook import Rejected, Webhook, verify_signature
+
+STOP_WORDS = frozenset({"STOP", "STOPALL", "ARRET", "STOPP", "UNSUBSCRIBE", "CANCEL", "END",
+                        "QUIT", "REVOKE", "OPTOUT"})
+DELIVERY_STATUSES = frozenset({"queued", "sending", "sent", "delivered", "undelivered", "failed",
+                               "read", "accepted", "scheduled", "canceled"})
+_ERROR_CODE = re.compile(r"^\d{1,6}$")
+
+
+def is_stop(body: str, opt_out_type: str = "") -> bool:
+    """A single-word opt-out keyword (any case, accents ignored) or Twilio's OptOutType=STOP."""
+    if opt_out_type.strip().upper() == "STOP":
+        return True
+    word = unicodedata.normalize("NFKD", body).encode("ascii", "ignore").decode()
+    return re.sub(r"[^A-Z]", "", word.upper()) in STOP_WORDS and len(body.split()) <= 2
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """The parts of a webhook the decision needs (never the message body)."""
+
+    campaign: Campaign
+    sender: str
+    sid: str
+
+
+def answer(webhook: Webhook, rt: Runtime, target: ScheduleTarget, now: float) -> str:
+    """Verify, then route: /sms and /voice may schedule a reply, /status is counted."""
+    secrets = rt.secrets()
+    try:
+        verify_signature(webhook, secrets.auth_token)
+    except Rejected:
+        count("ForgedSignature")
+        raise
+    if webhook.route == "/status":
+        return record_status(webhook, rt)
+    inbound = _inbound(webhook, rt)
+    count("Received")
+    if webhook.route == "/voice":
+        consider_reply(inbound, rt, target, secrets.hash_key, now)
+        return twiml.voicemail(inbound.campaign.voicemail)
+    if is_stop(webhook.form.get("Body", ""), webhook.form.get("OptOutType", "")):
+        opt_out(inbound, rt, target, secrets.hash_key, now)
+    else:
+        consider_reply(inbound, rt, target, secrets.hash_key, now)
+    return twiml.EMPTY
+
+
+def _inbound(webhook: Webhook, rt: Runtime) -> Inbound:
+    to = webhook.field("To")
+    campaign = rt.campaigns.for_number(to)
+    if campaign is None:
+        raise Rejected(404, f"no campaign for To={to}: check the Twilio number's webhook")
+    set_campaign(campaign.id)
+    sid_field = "CallSid" if webhook.route == "/voice" else "MessageSid"
+    sid = webhook.field(sid_field)
+    if not is_message_sid(sid):
+        raise Rejected(400, f"{sid_field} is not a Twilio SID")
+    logger.set_correlation_id(sid)
+    return Inbound(campaign=campaign, sender=webhook.field("From"), sid=sid)
+
+
+def consider_reply(inbound: Inbound, rt: Runtime, target: ScheduleTarget, hash_key: bytes,
+                   now: float) -> str:
+    """Run the cost shield for one message; schedule the reply when everything allows it."""
+    outcome = _decide(inbound, rt, target, hash_key, now)
+    count(outcome)
+    logger.info("inbound handled", extra={"outcome": outcome, "campaign": inbound.campaign.id,
+                                          "sender": mask(inbound.sender)})
+    return outcome
+
+
+def _decide(inbound: Inbound, rt: Runtime, target: ScheduleTarget, hash_key: bytes,
+            now: float) -> str:
+    campaign, settings = inbound.campaign, rt.settings
+    limits = campaign.limits(settings.limits)
+    if sender_rejection(inbound.sender, campaign.allowed_codes(settings.allowed_country_codes)):
+        return "BlockedCountry"
+    if rt.kill_switch_on():
+        return "KillSwitch"
+    if now < rt.budget_spent_until:
+        return "BlockedBudget"
+    key = sender_key(inbound.sender, hash_key)
+    if rt.blocked.blocked(key, now):
+        return "BlockedQuota"
+    table = settings.table_name
+    try:
+        decision = shield.record_message(rt.dynamodb, table, key, inbound.sid, now, limits)
+        if decision.verdict in (shield.Verdict.OVER_QUOTA, shield.Verdict.OPTED_OUT):
+            rt.blocked.add(key, decision.window_ends)
+            return "BlockedQuota" if decision.verdict is shield.Verdict.OVER_QUOTA else "OptedOut"
+        if not decision.reply_due(limits):
+            return "Duplicate" if decision.verdict is shield.Verdict.DUPLICATE else "Counted"
+        if not decision.reply_reserved and not shield.reserve_reply(
+                rt.dynamodb, table, key, inbound.sid, now, limits.daily_reply_budget):
+            rt.budget_spent_until = next_utc_midnight(now)
+            return "BlockedBudget"
+    except (ClientError, BotoCoreError) as exc:
+        logger.warning("counter write failed, nothing scheduled", extra={"error": _code(exc)})
+        return "StoreFailed"
+    order = ReplyOrder(campaign=campaign.id, to=inbound.sender, sender_key=key, sid=inbound.sid)
+    try:
+        created = schedule_reply(rt.scheduler, target, order, now + limits.reply_delay_seconds)
+    except (ClientError, BotoCoreError) as exc:
+        logger.warning("schedule failed, nothing will be sent", extra={"error": _code(exc)})
+        return "ScheduleFailed"
+    return "Scheduled" if created else "Duplicate"
+
+
+def opt_out(inbound: Inbound, rt: Runtime, target: ScheduleTarget, hash_key: bytes,
+            now: float) -> None:
+    """STOP: never message this sender again, and cancel a reply still pending."""
+    key = sender_key(inbound.sender, hash_key)
+    opt_out_seconds = rt.settings.limits.opt_out_seconds
+    try:
+        pending = shield.record_opt_out(rt.dynamodb, rt.settings.table_name, key, now,
+                                        opt_out_seconds)
+        cancelled = sum(cancel_reply(rt.scheduler, target.group_name, sid) for sid in pending)
+    except (ClientError, BotoCoreError) as exc:
+        # The sender re-checks the opt-out before sending, so a failure here is logged only.
+        logger.warning("opt-out not fully recorded", extra={"error": _code(exc)})
+        count("OptOutFailed")
+        return
+    rt.blocked.add(key, now + opt_out_seconds)
+    count("OptOut")
+    logger.info("sender opted out", extra={"campaign": inbound.campaign.id,
+                                           "cancelled": cancelled, "sender": mask(inbound.sender)})
+
+
+def record_status(webhook: Webhook, rt: Runtime) -> str:
+    """Count one delivery status callback per campaign, status and error code."""
+    campaign = rt.campaigns.by_id(webhook.query.get("campaign", ""))
+    if campaign is None:
+        raise Rejected(404, "status callback for an unknown campaign")
+    set_campaign(campaign.id)
+    status = webhook.form.get("MessageStatus", "").lower()
+    if status not in DELIVERY_STATUSES:
+        raise Rejected(400, "missing or unknown MessageStatus")
+    count(f"Status{status.capitalize()}")
+    error = webhook.form.get("ErrorCode", "")
+    if _ERROR_CODE.match(error):
+        count(f"Error{error}")
+    logger.info("delivery status", extra={"campaign": campaign.id, "status": status,
+                                          "error_code": error or None})
+    return twiml.EMPTY
+
+
+def _code(exc: Exception) -> str:
+    if isinstance(exc, ClientError):
+        return str(exc.response.get("Error", {}).get("Code", "ClientError"))
+    return type(exc).__name__

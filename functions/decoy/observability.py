@@ -1,0 +1,65 @@
+"""Logger, metrics and tracer shared by both functions; numbers are masked on the way out."""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+from collections.abc import Callable
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
+
+from decoy.phone import mask_all
+
+SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME", "decoy-number")
+
+
+def _masked_json(record: dict[str, Any]) -> str:
+    # Mask at serialisation so messages, extras and tracebacks are all covered.
+    return mask_all(json.dumps(record, default=str, ensure_ascii=False, separators=(",", ":")))
+
+
+logger = Logger(service=SERVICE, json_serializer=_masked_json)
+tracer = Tracer(service=SERVICE)
+# Totals (dimension: service) feed the alarms; the per-campaign copy feeds the dashboard.
+NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "DecoyNumber")  # template default
+metrics = Metrics(service=SERVICE, namespace=NAMESPACE)
+campaign_metrics = EphemeralMetrics(service=SERVICE, namespace=NAMESPACE)
+_campaign: dict[str, str | None] = {"id": None}
+
+
+def set_campaign(campaign_id: str) -> None:
+    """Attach this invocation's per-campaign counts to `campaign_id`."""
+    _campaign["id"] = campaign_id
+
+
+def count(name: str, value: float = 1) -> None:
+    """One EMF count, as a total and for the current campaign when known."""
+    metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
+    campaign_metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
+
+
+def _flush_campaign_metrics() -> None:
+    campaign_id = _campaign["id"]
+    _campaign["id"] = None
+    if campaign_id and campaign_metrics.metric_set:
+        campaign_metrics.add_dimension(name="campaign", value=campaign_id)
+        campaign_metrics.flush_metrics()
+    campaign_metrics.clear_metrics()
+
+
+def observed(handler: Callable[[dict, Any], Any]) -> Callable[[dict, Any], Any]:
+    """Logger context, X-Ray segment and metric flush around a Lambda handler."""
+
+    @functools.wraps(handler)
+    def wrapper(event: dict, context: Any) -> Any:
+        try:
+            return handler(event, context)
+        finally:
+            _flush_campaign_metrics()
+
+    return logger.inject_lambda_context(clear_state=True)(
+        tracer.capture_lambda_handler(metrics.log_metrics(wrapper))
+    )

@@ -1,0 +1,151 @@
+"""What the sender does for one fired schedule: re-check the shield, then send exactly once."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import warnings
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlencode
+
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyAlreadyInProgressError,
+)
+
+from decoy import shield
+from decoy.campaigns import Campaign
+from decoy.observability import count, logger, set_campaign
+from decoy.phone import mask
+from decoy.runtime import Runtime, Secrets
+from decoy.schedule import ReplyOrder
+from decoy.settings import Delivery
+
+# Twilio errors a retry cannot fix: invalid To, no geo permission, opted out, landline, ...
+PERMANENT_ERRORS = frozenset({21211, 21408, 21610, 21612, 21614, 21606, 21659, 21660, 30450,
+                              30453})
+TRANSIENT_ERRORS = frozenset({20429, 20500, 20503})
+OPTED_OUT_ERROR = 21610
+IDEMPOTENCY_SECONDS = 3 * 86400  # longer than any scheduler retry window
+logging.getLogger("twilio.http_client").setLevel(logging.WARNING)  # it logs To and Body at INFO
+# We deliberately register no lambda context (see _send_once): silence powertools' reminder.
+warnings.filterwarnings("ignore", message="Couldn't determine the remaining time left")
+
+
+class TransientSendError(Exception):
+    """Twilio could not take the message now; raising lets the scheduler retry."""
+
+
+def is_transient(status: int, code: int | None) -> bool:
+    if code in PERMANENT_ERRORS:
+        return False
+    return status == 429 or status >= 500 or code in TRANSIENT_ERRORS
+
+
+@functools.cache
+def twilio_client(account_sid: str, auth_token: str, base_url: str | None) -> Any:
+    """The twilio REST client, imported only here: the receiver never loads twilio.rest."""
+    from twilio.http.http_client import TwilioHttpClient
+    from twilio.rest import Client
+
+    client = Client(account_sid, auth_token, http_client=TwilioHttpClient(timeout=10))
+    if base_url:  # the local fake Twilio API (make run) or a test server
+        client.api.base_url = base_url.rstrip("/")
+    return client
+
+
+def message_params(campaign: Campaign, to: str, status_callback_url: str | None) -> dict[str, str]:
+    """The Messages.create arguments: who the reply comes from depends on the campaign."""
+    params = {"to": to, "body": campaign.reply}
+    kind, value = campaign.reply_from.kind, campaign.reply_from.value
+    if kind == "messaging_service":
+        params["messaging_service_sid"] = str(value)
+    else:
+        params["from_"] = campaign.number if kind == "number" else str(value)
+    if status_callback_url:
+        params["status_callback"] = f"{status_callback_url}?{urlencode({'campaign': campaign.id})}"
+    return params
+
+
+def _send(client: Any, params: dict[str, str]) -> dict[str, Any]:
+    from twilio.base.exceptions import TwilioRestException
+
+    try:
+        message = client.messages.create(**params)
+    except TwilioRestException as exc:
+        if is_transient(exc.status, exc.code):
+            raise TransientSendError(f"twilio {exc.status}/{exc.code}") from None
+        return {"outcome": "SendFailed", "error_code": exc.code, "status": exc.status}
+    except OSError as exc:  # connection refused, reset, timeout (requests' errors are OSErrors)
+        raise TransientSendError(type(exc).__name__) from None
+    return {"outcome": "Sent", "message_sid": message.sid}
+
+
+def _already_handled(response: dict[str, Any], _record: Any) -> dict[str, Any]:
+    """A replayed order: report the earlier result as a duplicate, never send again."""
+    return {**response, "outcome": "AlreadyHandled", "first_outcome": response.get("outcome")}
+
+
+@functools.cache
+def _send_once(table_name: str, dynamodb: Any) -> Callable[..., dict[str, Any]]:
+    """The send wrapped in powertools idempotency, keyed by the order's sid."""
+    persistence = DynamoDBPersistenceLayer(table_name=table_name, key_attr="pk",
+                                           boto3_client=dynamodb)
+    # No lambda context registered on purpose: an attempt that crashed mid-send stays
+    # INPROGRESS, so a retry never sends a second time (at most once, never unrecorded).
+    config = IdempotencyConfig(event_key_jmespath="sid", raise_on_no_idempotency_key=True,
+                               expires_after_seconds=IDEMPOTENCY_SECONDS,
+                               response_hook=_already_handled)
+
+    @idempotent_function(data_keyword_argument="order", persistence_store=persistence,
+                         config=config)
+    def send(*, order: dict[str, Any], client: Any, params: dict[str, str]) -> dict[str, Any]:
+        return _send(client, params)
+
+    return send
+
+
+def deliver(order: ReplyOrder, rt: Runtime, secrets: Secrets, delivery: Delivery,
+            now: float) -> dict[str, Any]:
+    """Send the reply for one order, unless the kill switch, an opt-out or a past send forbid it."""
+    campaign = rt.campaigns.by_id(order.campaign)
+    if campaign is None:
+        logger.error("order for an unknown campaign dropped", extra={"campaign": order.campaign})
+        count("SendDropped")
+        return {"outcome": "UnknownCampaign"}
+    set_campaign(campaign.id)
+    logger.set_correlation_id(order.sid)
+    result = _deliver(campaign, order, rt, secrets, delivery, now)
+    count(result["outcome"])
+    logger.info("reply handled", extra={"outcome": result["outcome"], "campaign": campaign.id,
+                                        "to": mask(order.to),
+                                        "error_code": result.get("error_code")})
+    return result
+
+
+def _deliver(campaign: Campaign, order: ReplyOrder, rt: Runtime, secrets: Secrets,
+             delivery: Delivery, now: float) -> dict[str, Any]:
+    table = rt.settings.table_name
+    if rt.kill_switch_on(max_age=0):
+        return {"outcome": "KillSwitch"}
+    if shield.is_opted_out(rt.dynamodb, table, order.sender_key, now):
+        return {"outcome": "OptedOut"}
+    client = twilio_client(secrets.account_sid, secrets.auth_token, delivery.twilio_api_base_url)
+    params = message_params(campaign, order.to, delivery.status_callback_url)
+    try:
+        result = _send_once(table, rt.dynamodb)(order={"sid": order.sid}, client=client,
+                                                params=params)
+    except IdempotencyAlreadyInProgressError:
+        return {"outcome": "InProgress"}
+    except TransientSendError:
+        count("SendRetried")
+        raise
+    if result.get("error_code") == OPTED_OUT_ERROR:
+        shield.record_opt_out(rt.dynamodb, table, order.sender_key, now,
+                              rt.settings.limits.opt_out_seconds)
+    return result

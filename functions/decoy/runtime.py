@@ -1,0 +1,107 @@
+"""What a warm container keeps: settings, campaigns, AWS clients, secrets and small caches."""
+
+from __future__ import annotations
+
+import functools
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+from aws_lambda_powertools.utilities.parameters import SSMProvider
+from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
+from botocore.config import Config
+
+from decoy.campaigns import Campaigns, load_campaigns
+from decoy.settings import Settings
+
+# One config for every client: fail fast (the webhook must answer quickly), and let
+# botocore's standard retry mode handle throttling instead of hand-written loops.
+BOTO_CONFIG = Config(connect_timeout=2, read_timeout=3,
+                     retries={"mode": "standard", "max_attempts": 3})
+SECRETS_MAX_AGE = 900
+BLOCKED_CACHE_SIZE = 10_000
+KILL_SWITCH_ON = {"on", "true", "1", "yes"}
+
+
+@dataclass(frozen=True)
+class Secrets:
+    account_sid: str
+    auth_token: str
+    hash_key: bytes
+
+
+class BlockedSenders:
+    """Senders known to be over quota or opted out, until their window ends (bounded LRU)."""
+
+    def __init__(self, size: int = BLOCKED_CACHE_SIZE):
+        self._until: OrderedDict[str, float] = OrderedDict()
+        self._size = size
+
+    def add(self, key: str, until: float) -> None:
+        self._until[key] = until
+        self._until.move_to_end(key)
+        while len(self._until) > self._size:
+            self._until.popitem(last=False)
+
+    def blocked(self, key: str, now: float) -> bool:
+        until = self._until.get(key)
+        if until is None:
+            return False
+        if until <= now:
+            del self._until[key]
+            return False
+        return True
+
+    def discard(self, key: str) -> None:
+        self._until.pop(key, None)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    campaigns: Campaigns
+    dynamodb: Any
+    scheduler: Any
+    ssm: SSMProvider
+    blocked: BlockedSenders = field(default_factory=BlockedSenders)
+    budget_spent_until: float = 0.0  # epoch: the daily budget is known spent until then
+
+    def secrets(self) -> Secrets:
+        s = self.settings
+        values = self.ssm.get_parameters_by_name(
+            {s.account_sid_parameter: {}, s.auth_token_parameter: {}, s.hash_key_parameter: {}},
+            decrypt=True, max_age=SECRETS_MAX_AGE,
+        )
+        return Secrets(
+            account_sid=str(values[s.account_sid_parameter]),
+            auth_token=str(values[s.auth_token_parameter]),
+            hash_key=str(values[s.hash_key_parameter]).encode("utf-8"),
+        )
+
+    def kill_switch_on(self, max_age: int | None = None) -> bool:
+        """True when the operator stopped everything, or when we cannot tell (fail closed)."""
+        try:
+            value = self.ssm.get(self.settings.kill_switch_parameter,
+                                 max_age=self.settings.kill_switch_cache_seconds
+                                 if max_age is None else max_age)
+        except GetParameterError:
+            return True
+        return str(value).strip().lower() in KILL_SWITCH_ON
+
+
+def aws_client(service: str) -> Any:
+    """A boto3 client with the shared config (AWS_ENDPOINT_URL points it at moto locally)."""
+    return boto3.client(service, config=BOTO_CONFIG)  # type: ignore[call-overload]
+
+
+@functools.cache
+def get() -> Runtime:
+    """The container's runtime, built on first use: a bad setting fails this cold start."""
+    return Runtime(
+        settings=Settings.from_env(),
+        campaigns=load_campaigns(),
+        dynamodb=aws_client("dynamodb"),
+        scheduler=aws_client("scheduler"),
+        ssm=SSMProvider(boto3_client=aws_client("ssm")),
+    )

@@ -1,0 +1,101 @@
+"""One-time EventBridge Scheduler schedules: one per reply, named by its dedupe key."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from decoy.clock import at_expression
+from decoy.settings import ScheduleTarget
+
+_SID = re.compile(r"^(SM|MM|CA)[0-9a-f]{32}$")
+_SCHEDULE_NAME = re.compile(r"^[0-9a-zA-Z\-_.]{1,64}$")
+INPUT_VERSION = 1
+
+
+def is_message_sid(sid: str) -> bool:
+    """Twilio MessageSid / CallSid: SM, MM or CA followed by 32 lowercase hex digits."""
+    return bool(_SID.match(sid))
+
+
+def schedule_name(sid: str) -> str:
+    """Deterministic dedupe key: a retried webhook maps to the same schedule name."""
+    name = f"reply-{sid}"
+    if not _SCHEDULE_NAME.match(name):  # moto does not validate names; AWS does
+        raise ValueError(f"invalid schedule name {name!r}")
+    return name
+
+
+@dataclass(frozen=True)
+class ReplyOrder:
+    """The schedule's Input: what the sender needs to send one reply, and nothing else."""
+
+    campaign: str
+    to: str
+    sender_key: str
+    sid: str
+    v: int = INPUT_VERSION
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), separators=(",", ":"))
+
+    @classmethod
+    def from_event(cls, event: Any) -> ReplyOrder:
+        if not isinstance(event, dict) or event.get("v") != INPUT_VERSION:
+            raise ValueError("not a reply order (missing or unknown version)")
+        try:
+            order = cls(campaign=str(event["campaign"]), to=str(event["to"]),
+                        sender_key=str(event["sender_key"]), sid=str(event["sid"]))
+        except KeyError as exc:
+            raise ValueError(f"reply order lacks {exc.args[0]}") from None
+        if not is_message_sid(order.sid):
+            raise ValueError("reply order has an invalid sid")
+        return order
+
+
+def schedule_reply(scheduler: Any, target: ScheduleTarget, order: ReplyOrder,
+                   due_at: float) -> bool:
+    """Create the one-time schedule; False when it already exists (a retried webhook)."""
+    params: dict[str, Any] = {
+        "Name": schedule_name(order.sid),
+        "GroupName": target.group_name,
+        "ScheduleExpression": at_expression(due_at),
+        "ScheduleExpressionTimezone": "UTC",
+        "FlexibleTimeWindow": {"Mode": "OFF"},
+        "ActionAfterCompletion": "DELETE",
+        "State": "ENABLED",
+        "Target": {
+            "Arn": target.sender_arn,
+            "RoleArn": target.role_arn,
+            "Input": order.to_json(),
+            "RetryPolicy": {
+                "MaximumRetryAttempts": target.retry_attempts,
+                "MaximumEventAgeInSeconds": target.max_event_age_seconds,
+            },
+            "DeadLetterConfig": {"Arn": target.dead_letter_arn},
+        },
+    }
+    if target.kms_key_arn:
+        params["KmsKeyArn"] = target.kms_key_arn
+    try:
+        scheduler.create_schedule(**params)
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] == "ConflictException":
+            return False
+        raise
+    return True
+
+
+def cancel_reply(scheduler: Any, group_name: str, sid: str) -> bool:
+    """Delete a pending reply's schedule; False when it is already gone."""
+    try:
+        scheduler.delete_schedule(Name=schedule_name(sid), GroupName=group_name)
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] == "ResourceNotFoundException":
+            return False
+        raise
+    return True

@@ -1,0 +1,139 @@
+"""Typed settings read once from the environment; a bad value names its variable."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+_CALLING_CODE = re.compile(r"^[1-9]\d{0,2}$")
+
+
+class ConfigError(ValueError):
+    """A setting or campaign field is missing or invalid (raised at cold start)."""
+
+
+def _required(env: Mapping[str, str], name: str) -> str:
+    value = env.get(name, "").strip()
+    if not value:
+        raise ConfigError(f"environment variable {name} is required")
+    return value
+
+
+def _positive_int(env: Mapping[str, str], name: str, minimum: int = 1) -> int:
+    raw = _required(env, name)
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"environment variable {name}={raw!r} is not an integer") from None
+    if value < minimum:
+        raise ConfigError(f"environment variable {name}={value} must be >= {minimum}")
+    return value
+
+
+def parse_calling_codes(raw: str, field: str) -> tuple[str, ...]:
+    """'33, 32' -> ('33', '32'); each must be a 1-3 digit ITU calling code."""
+    codes = tuple(code.strip().lstrip("+") for code in raw.split(",") if code.strip())
+    if not codes:
+        raise ConfigError(f"{field} must list at least one calling code")
+    for code in codes:
+        if not _CALLING_CODE.match(code):
+            raise ConfigError(f"{field}: {code!r} is not a calling code (1-3 digits)")
+    return codes
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The cost shield: per-sender quota and the global daily budget."""
+
+    max_messages_per_sender: int
+    replies_per_sender: int
+    sender_window_seconds: int
+    daily_reply_budget: int
+    reply_delay_seconds: int
+    opt_out_seconds: int
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What both functions need."""
+
+    table_name: str
+    limits: Limits
+    allowed_country_codes: tuple[str, ...]
+    account_sid_parameter: str
+    auth_token_parameter: str
+    hash_key_parameter: str
+    kill_switch_parameter: str
+    kill_switch_cache_seconds: int
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        limits = Limits(
+            max_messages_per_sender=_positive_int(env, "MAX_MESSAGES_PER_SENDER"),
+            replies_per_sender=_positive_int(env, "REPLIES_PER_SENDER_PER_WINDOW", minimum=0),
+            sender_window_seconds=_positive_int(env, "SENDER_WINDOW_SECONDS", minimum=60),
+            daily_reply_budget=_positive_int(env, "DAILY_REPLY_BUDGET", minimum=0),
+            reply_delay_seconds=_positive_int(env, "REPLY_DELAY_SECONDS", minimum=0),
+            opt_out_seconds=_positive_int(env, "OPT_OUT_SECONDS", minimum=60),
+        )
+        if limits.replies_per_sender > limits.max_messages_per_sender:
+            raise ConfigError(
+                "REPLIES_PER_SENDER_PER_WINDOW must not exceed MAX_MESSAGES_PER_SENDER"
+            )
+        return cls(
+            table_name=_required(env, "TABLE_NAME"),
+            limits=limits,
+            allowed_country_codes=parse_calling_codes(
+                _required(env, "ALLOWED_COUNTRY_CODES"), "ALLOWED_COUNTRY_CODES"
+            ),
+            account_sid_parameter=_required(env, "TWILIO_ACCOUNT_SID_PARAMETER"),
+            auth_token_parameter=_required(env, "TWILIO_AUTH_TOKEN_PARAMETER"),
+            hash_key_parameter=_required(env, "SENDER_HASH_KEY_PARAMETER"),
+            kill_switch_parameter=_required(env, "KILL_SWITCH_PARAMETER"),
+            kill_switch_cache_seconds=_positive_int(env, "KILL_SWITCH_CACHE_SECONDS", minimum=0),
+        )
+
+
+@dataclass(frozen=True)
+class ScheduleTarget:
+    """Where the receiver points each one-time schedule (receiver only)."""
+
+    group_name: str
+    sender_arn: str
+    role_arn: str
+    dead_letter_arn: str
+    kms_key_arn: str | None
+    retry_attempts: int
+    max_event_age_seconds: int
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> ScheduleTarget:
+        env = os.environ if env is None else env
+        return cls(
+            group_name=_required(env, "SCHEDULE_GROUP_NAME"),
+            sender_arn=_required(env, "SENDER_FUNCTION_ARN"),
+            role_arn=_required(env, "SCHEDULER_ROLE_ARN"),
+            dead_letter_arn=_required(env, "SCHEDULE_DLQ_ARN"),
+            kms_key_arn=env.get("SCHEDULE_KMS_KEY_ARN", "").strip() or None,
+            retry_attempts=_positive_int(env, "SCHEDULE_RETRY_ATTEMPTS", minimum=0),
+            max_event_age_seconds=_positive_int(env, "SCHEDULE_MAX_EVENT_AGE_SECONDS", minimum=60),
+        )
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """How the sender reaches Twilio (sender only)."""
+
+    status_callback_url: str | None
+    twilio_api_base_url: str | None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Delivery:
+        env = os.environ if env is None else env
+        return cls(
+            status_callback_url=env.get("STATUS_CALLBACK_URL", "").strip() or None,
+            twilio_api_base_url=env.get("TWILIO_API_BASE_URL", "").strip() or None,
+        )

@@ -1,0 +1,192 @@
+"""The cost shield: per-sender quota, opt-out and the daily budget, in atomic DynamoDB writes.
+
+Items (one table, key `pk`, TTL attribute `expiration`):
+  sender#<hmac>  sids (list of accepted MessageSid/CallSid), reply_sids (set), window_ends,
+                 optout_until, expiration
+  budget#<day>   used, expiration
+Every condition treats an expired item as absent: TTL deletion can lag by days.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from decoy.clock import next_utc_midnight, utc_day
+from decoy.settings import Limits
+
+BUDGET_KEEP_SECONDS = 3 * 86400
+
+
+class Verdict(Enum):
+    ACCEPTED = "accepted"
+    DUPLICATE = "duplicate"
+    OVER_QUOTA = "over_quota"
+    OPTED_OUT = "opted_out"
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What the one conditional write decided for one inbound message."""
+
+    verdict: Verdict
+    position: int = 0  # 1-based rank of this message in the sender's window
+    reply_reserved: bool = False  # the budget was already reserved for this sid
+    window_ends: int = 0
+
+    def reply_due(self, limits: Limits) -> bool:
+        return self.verdict in (Verdict.ACCEPTED, Verdict.DUPLICATE) and \
+            1 <= self.position <= limits.replies_per_sender
+
+
+def sender_pk(key: str) -> dict[str, dict[str, str]]:
+    return {"pk": {"S": f"sender#{key}"}}
+
+
+def budget_pk(day: str) -> dict[str, dict[str, str]]:
+    return {"pk": {"S": f"budget#{day}"}}
+
+
+def _num(item: dict[str, Any], name: str) -> int:
+    return int(item[name]["N"]) if name in item else 0
+
+
+def classify(old: dict[str, Any] | None, sid: str, now: float) -> Decision | None:
+    """Why the conditional write was refused, from the item it saw; None = expired/absent."""
+    if not old:
+        return None
+    if _num(old, "optout_until") > now:
+        return Decision(Verdict.OPTED_OUT, window_ends=_num(old, "optout_until"))
+    window_ends = _num(old, "window_ends")
+    if window_ends <= now:
+        return None
+    sids = [v["S"] for v in old.get("sids", {}).get("L", [])]
+    if sid in sids:
+        reserved = sid in old.get("reply_sids", {}).get("SS", [])
+        return Decision(Verdict.DUPLICATE, sids.index(sid) + 1, reserved, window_ends)
+    return Decision(Verdict.OVER_QUOTA, len(sids), window_ends=window_ends)
+
+
+def _is_conditional_failure(exc: ClientError) -> bool:
+    return exc.response["Error"]["Code"] == "ConditionalCheckFailedException"
+
+
+def record_message(ddb: Any, table: str, key: str, sid: str, now: float,
+                   limits: Limits) -> Decision:
+    """Count one inbound message in one atomic conditional write; decide its fate."""
+    window_ends = int(now) + limits.sender_window_seconds
+    values = {
+        ":now": {"N": str(int(now))},
+        ":max": {"N": str(limits.max_messages_per_sender)},
+        ":sid": {"S": sid},
+        ":sids": {"L": [{"S": sid}]},
+        ":empty": {"L": []},
+        ":ends": {"N": str(window_ends)},
+    }
+    try:
+        out = ddb.update_item(
+            TableName=table,
+            Key=sender_pk(key),
+            UpdateExpression="SET sids = list_append(if_not_exists(sids, :empty), :sids), "
+            "window_ends = if_not_exists(window_ends, :ends), "
+            "expiration = if_not_exists(expiration, :ends)",
+            ConditionExpression="(attribute_not_exists(pk) OR (window_ends > :now "
+            "AND size(sids) < :max AND NOT contains(sids, :sid))) "
+            "AND (attribute_not_exists(optout_until) OR optout_until <= :now)",
+            ExpressionAttributeValues=values,
+            ReturnValues="ALL_NEW",
+            ReturnValuesOnConditionCheckFailure="ALL_OLD",
+        )
+    except ClientError as exc:
+        if not _is_conditional_failure(exc):
+            raise
+        decision = classify(exc.response.get("Item"), sid, now)
+        if decision is not None:
+            return decision
+        return _restart_window(ddb, table, key, sid, now, limits)
+    item = out["Attributes"]
+    return Decision(Verdict.ACCEPTED, len(item["sids"]["L"]), window_ends=_num(item, "window_ends"))
+
+
+def _restart_window(ddb: Any, table: str, key: str, sid: str, now: float,
+                    limits: Limits) -> Decision:
+    """The sender's window has expired (item not yet deleted by TTL): start a new one."""
+    window_ends = int(now) + limits.sender_window_seconds
+    try:
+        ddb.put_item(
+            TableName=table,
+            Item={**sender_pk(key), "sids": {"L": [{"S": sid}]},
+                  "window_ends": {"N": str(window_ends)}, "expiration": {"N": str(window_ends)}},
+            ConditionExpression="(attribute_not_exists(window_ends) OR window_ends <= :now) "
+            "AND (attribute_not_exists(optout_until) OR optout_until <= :now)",
+            ExpressionAttributeValues={":now": {"N": str(int(now))}},
+            ReturnValuesOnConditionCheckFailure="ALL_OLD",
+        )
+    except ClientError as exc:
+        if not _is_conditional_failure(exc):
+            raise
+        # A concurrent message restarted the window first: judge against what it wrote.
+        return classify(exc.response.get("Item"), sid, now) or Decision(Verdict.OVER_QUOTA)
+    return Decision(Verdict.ACCEPTED, 1, window_ends=window_ends)
+
+
+def reserve_reply(ddb: Any, table: str, key: str, sid: str, now: float, budget: int) -> bool:
+    """Take one unit of today's budget for this sid, atomically; False when it is spent."""
+    day = utc_day(now)
+    try:
+        ddb.transact_write_items(TransactItems=[
+            {"Update": {
+                "TableName": table,
+                "Key": budget_pk(day),
+                "UpdateExpression": "ADD used :one SET expiration = :keep",
+                "ConditionExpression": "attribute_not_exists(used) OR used < :budget",
+                "ExpressionAttributeValues": {
+                    ":one": {"N": "1"}, ":budget": {"N": str(budget)},
+                    ":keep": {"N": str(next_utc_midnight(now) + BUDGET_KEEP_SECONDS)},
+                },
+            }},
+            {"Update": {
+                "TableName": table,
+                "Key": sender_pk(key),
+                "UpdateExpression": "ADD reply_sids :sidset",
+                "ConditionExpression": "attribute_exists(pk) AND NOT contains(reply_sids, :sid)",
+                "ExpressionAttributeValues": {":sidset": {"SS": [sid]}, ":sid": {"S": sid}},
+            }},
+        ])
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] != "TransactionCanceledException":
+            raise
+        reasons = [r.get("Code", "None") for r in exc.response.get("CancellationReasons", [])]
+        if reasons and reasons[0] == "ConditionalCheckFailed":
+            return False
+        if len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed":
+            return True  # this sid already holds its reservation (a retried webhook)
+        raise
+    return True
+
+
+def record_opt_out(ddb: Any, table: str, key: str, now: float, opt_out_seconds: int) -> list[str]:
+    """Mark a sender opted out; return the sids whose replies may still be pending."""
+    until = int(now) + opt_out_seconds
+    out = ddb.update_item(
+        TableName=table,
+        Key=sender_pk(key),
+        UpdateExpression="SET optout_until = :until, expiration = :until",
+        ExpressionAttributeValues={":until": {"N": str(until)}},
+        ReturnValues="ALL_OLD",
+    )
+    return sorted(out.get("Attributes", {}).get("reply_sids", {}).get("SS", []))
+
+
+def is_opted_out(ddb: Any, table: str, key: str, now: float) -> bool:
+    out = ddb.get_item(TableName=table, Key=sender_pk(key), ConsistentRead=True,
+                       ProjectionExpression="optout_until")
+    return _num(out.get("Item", {}), "optout_until") > now
+
+
+def budget_used(ddb: Any, table: str, day: str) -> int:
+    out = ddb.get_item(TableName=table, Key=budget_pk(day), ProjectionExpression="used")
+    return _num(out.get("Item", {}), "used")

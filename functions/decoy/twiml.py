@@ -1,0 +1,22 @@
+"""TwiML answers: empty for SMS, a neutral voicemail for calls."""
+
+from __future__ import annotations
+
+from xml.sax.saxutils import escape, quoteattr
+
+from decoy.campaigns import Voicemail
+
+XML_HEAD = '<?xml version="1.0" encoding="UTF-8"?>'
+EMPTY = XML_HEAD + "<Response/>"
+
+
+def voicemail(greeting: Voicemail) -> str:
+    """The campaign's greeting, a silence as if listening, then hang-up; never a <Record>."""
+    if greeting.play:
+        verb = f"<Play>{escape(greeting.play)}</Play>"
+    else:
+        voice = f" voice={quoteattr(greeting.voice)}" if greeting.voice else ""
+        verb = (f"<Say language={quoteattr(greeting.language)}{voice}>"
+                f"{escape(greeting.say or '')}</Say>")
+    return (f'{XML_HEAD}<Response>{verb}<Pause length="{greeting.listen_seconds}"/>'
+            "<Hangup/></Response>")

@@ -1,0 +1,140 @@
+"""The HTTP boundary: API Gateway HTTP API v2 events in, TwiML or a one-line 4xx out."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl
+
+from twilio.request_validator import RequestValidator
+
+MAX_BODY_BYTES = 16 * 1024
+ROUTES = ("/sms", "/voice", "/status")
+FORM_TYPE = "application/x-www-form-urlencoded"
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
+
+
+class Rejected(Exception):
+    """A request we refuse, with the HTTP status and a one-line reason."""
+
+    def __init__(self, status: int, reason: str):
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Webhook:
+    """A parsed Twilio webhook: route, form fields, signature and the URL Twilio called."""
+
+    route: str
+    form: dict[str, str]
+    query: dict[str, str]
+    signature: str
+    url: str
+
+    def field(self, name: str) -> str:
+        value = self.form.get(name, "")
+        if not value:
+            raise Rejected(400, f"missing form field {name}")
+        return value
+
+
+def public_url(event: dict[str, Any]) -> str:
+    """The exact URL Twilio requested: scheme, host, stage path and query string."""
+    headers = event.get("headers") or {}
+    context = event.get("requestContext") or {}
+    scheme = headers.get("x-forwarded-proto", "https")
+    host = context.get("domainName") or headers.get("host", "")
+    port = headers.get("x-forwarded-port")
+    default_port = {"https": "443", "http": "80"}.get(scheme)
+    if port and port != default_port and ":" not in host:
+        host = f"{host}:{port}"
+    url = f"{scheme}://{host}{event.get('rawPath', '')}"
+    query = event.get("rawQueryString") or ""
+    return f"{url}?{query}" if query else url
+
+
+def _route(event: dict[str, Any]) -> str:
+    context = event.get("requestContext") or {}
+    path = event.get("rawPath") or (context.get("http") or {}).get("path") or ""
+    stage = context.get("stage") or "$default"
+    if stage != "$default" and path.startswith(f"/{stage}/"):
+        path = path[len(stage) + 1:]
+    return path.rstrip("/") or "/"
+
+
+def _body(event: dict[str, Any]) -> str:
+    raw = event.get("body") or ""
+    if not isinstance(raw, str):
+        raise Rejected(400, "body is not a string")
+    if event.get("isBase64Encoded"):
+        try:
+            data = base64.b64decode(raw, validate=True)
+        except (binascii.Error, ValueError):
+            raise Rejected(400, "body is not valid base64") from None
+    else:
+        data = raw.encode("utf-8", "surrogatepass")
+    if len(data) > MAX_BODY_BYTES:
+        raise Rejected(413, f"body over {MAX_BODY_BYTES} bytes")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise Rejected(400, "body is not valid UTF-8") from None
+
+
+def _form(body: str) -> dict[str, str]:
+    try:
+        pairs = parse_qsl(body, keep_blank_values=True, strict_parsing=bool(body),
+                          errors="strict", max_num_fields=100)
+    except (ValueError, UnicodeDecodeError):
+        raise Rejected(400, "body is not a valid form") from None
+    form: dict[str, str] = {}
+    for key, value in pairs:
+        if key in form:
+            raise Rejected(400, f"form field {key} repeated")
+        form[key] = value
+    return form
+
+
+def parse(event: dict[str, Any]) -> Webhook:
+    """Check method, route, content type and size; decode the form. Raises Rejected."""
+    if not isinstance(event, dict):
+        raise Rejected(400, "not an API Gateway event")
+    headers = event.get("headers") or {}
+    if not isinstance(headers, dict):
+        raise Rejected(400, "headers are not a map")
+    headers = {str(k).lower(): str(v) for k, v in headers.items()}
+    event = {**event, "headers": headers}
+    method = ((event.get("requestContext") or {}).get("http") or {}).get("method", "")
+    route = _route(event)
+    if route not in ROUTES:
+        raise Rejected(404, f"no route {route}")
+    if method != "POST":
+        raise Rejected(405, f"method {method or '?'} not allowed, use POST")
+    content_type = headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type != FORM_TYPE:
+        raise Rejected(415, f"content type must be {FORM_TYPE}")
+    form = _form(_body(event))
+    query = dict(parse_qsl(str(event.get("rawQueryString") or ""), keep_blank_values=True))
+    return Webhook(route=route, form=form, query=query,
+                   signature=headers.get("x-twilio-signature", ""), url=public_url(event))
+
+
+def verify_signature(webhook: Webhook, auth_token: str) -> None:
+    """Raise Rejected(403) unless X-Twilio-Signature matches the URL and form."""
+    if not webhook.signature:
+        raise Rejected(403, "missing X-Twilio-Signature")
+    if not RequestValidator(auth_token).validate(webhook.url, webhook.form, webhook.signature):
+        raise Rejected(403, "invalid X-Twilio-Signature")
+
+
+def twiml_response(twiml: str = EMPTY_TWIML) -> dict[str, Any]:
+    return {"statusCode": 200, "headers": {"Content-Type": "text/xml"}, "body": twiml}
+
+
+def rejection_response(rejected: Rejected) -> dict[str, Any]:
+    return {"statusCode": rejected.status, "headers": {"Content-Type": "text/plain"},
+            "body": rejected.reason}

@@ -1,0 +1,37 @@
+"""Receiver: Twilio SMS/voice/status webhooks via API Gateway HTTP API (payload 2.0)."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from pathlib import Path
+from typing import Any
+
+if not __package__:  # imported as a top-level `app` (e.g. `cd functions/receiver; import app`)
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
+
+from decoy import clock, inbound, runtime, webhook
+from decoy.observability import logger, observed
+from decoy.settings import ScheduleTarget
+
+
+@functools.cache
+def schedule_target() -> ScheduleTarget:
+    return ScheduleTarget.from_env()
+
+
+@observed
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    try:
+        request = webhook.parse(event)
+        twiml = inbound.answer(request, runtime.get(), schedule_target(), clock.now())
+    except webhook.Rejected as rejected:
+        logger.info("webhook rejected", extra={"status": rejected.status,
+                                               "reason": rejected.reason})
+        return webhook.rejection_response(rejected)
+    except GetParameterError:
+        logger.error("secrets unavailable, webhook not verified")
+        return webhook.rejection_response(webhook.Rejected(503, "temporarily unavailable"))
+    return webhook.twiml_response(twiml)

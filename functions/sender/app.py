@@ -1,0 +1,34 @@
+"""Sender: invoked by a one-time EventBridge Scheduler schedule with a ReplyOrder as event."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from pathlib import Path
+from typing import Any
+
+if not __package__:  # imported as a top-level `app` (e.g. `cd functions/sender; import app`)
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from decoy import clock, outbound, runtime
+from decoy.observability import count, logger, observed
+from decoy.schedule import ReplyOrder
+from decoy.settings import Delivery
+
+
+@functools.cache
+def delivery() -> Delivery:
+    return Delivery.from_env()
+
+
+@observed
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    try:
+        order = ReplyOrder.from_event(event)
+    except ValueError as exc:
+        # A malformed order can never succeed: drop it (no retry) and say so.
+        logger.error("invalid reply order dropped", extra={"reason": str(exc)})
+        count("SendDropped")
+        return {"outcome": "InvalidOrder"}
+    rt = runtime.get()
+    return outbound.deliver(order, rt, rt.secrets(), delivery(), clock.now())

@@ -1,0 +1,145 @@
+"""Shared fixtures: moto AWS built from template.yaml, a fake Twilio API, a Lambda context."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+import responses
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "functions"))
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from twilio_fakes import ACCOUNT_SID, AUTH_TOKEN, HASH_KEY, FakeTwilioApi  # noqa: E402
+
+REGION = "eu-west-3"
+ACCOUNT = "123456789012"
+SENDER_ARN = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:decoy-sender"
+ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/decoy-scheduler"
+
+
+@dataclass
+class LambdaContext:
+    function_name: str = "decoy-test"
+    memory_limit_in_mb: int = 256
+    invoked_function_arn: str = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:decoy-test"
+    aws_request_id: str = "00000000-0000-4000-8000-000000000000"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 10_000
+
+
+@pytest.fixture
+def lambda_context() -> LambdaContext:
+    return LambdaContext()
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for key, value in {
+        "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SECURITY_TOKEN": "testing", "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION,
+        "POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_METRICS_NAMESPACE": "DecoyTest",
+        "POWERTOOLS_DEV": "false",
+    }.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    monkeypatch.delenv("CAMPAIGNS_FILE", raising=False)
+    _reset_caches()
+    yield
+    _reset_caches()
+
+
+def _reset_caches() -> None:
+    from aws_lambda_powertools.utilities import parameters
+
+    from decoy import outbound, runtime
+
+    runtime.get.cache_clear()
+    outbound.twilio_client.cache_clear()
+    outbound._send_once.cache_clear()
+    parameters.clear_caches()
+    for module in ("receiver.app", "sender.app"):
+        app = sys.modules.get(module)
+        if app is not None:
+            for attr in ("schedule_target", "delivery"):
+                getattr(app, attr, None) and getattr(app, attr).cache_clear()
+
+
+@dataclass
+class Aws:
+    dynamodb: Any
+    scheduler: Any
+    sqs: Any
+    ssm: Any
+    stack: Any
+    env: dict[str, str]
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch):
+    """moto with the template's own table, schedule group, DLQ and SSM parameters."""
+    from moto import mock_aws
+
+    from decoy_local.template import function_environment, load_template, provision
+
+    with mock_aws():
+        clients = {name: boto3.client(name, region_name=REGION)
+                   for name in ("dynamodb", "scheduler", "sqs", "ssm")}
+        template = load_template()
+        stack = provision(clients, {"TwilioAccountSidParameter": ACCOUNT_SID,
+                                    "TwilioAuthTokenParameter": AUTH_TOKEN,
+                                    "SenderHashKeyParameter": HASH_KEY}, template=template)
+        refs = {"SenderFunction.Arn": SENDER_ARN, "SchedulerRole.Arn": ROLE_ARN,
+                "DecoyApi": "abc123", "AWS::Region": REGION, "AWS::URLSuffix": "amazonaws.com",
+                "AWS::AccountId": ACCOUNT}
+        env = {**function_environment(template, stack, "ReceiverFunction", refs),
+               **function_environment(template, stack, "SenderFunction", refs)}
+        for key, value in env.items():
+            monkeypatch.setenv(key, value)
+        yield Aws(stack=stack, env=env, **clients)
+
+
+@pytest.fixture
+def twilio_api():
+    """The real twilio client talks HTTP; `responses` answers as Twilio's Messages API."""
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        yield FakeTwilioApi(mock)
+
+
+@pytest.fixture
+def aws_calls():
+    """Count AWS API calls made by the functions' own clients (after they are built)."""
+    from decoy import runtime
+
+    calls: Counter[str] = Counter()
+
+    def attach() -> Counter[str]:
+        rt = runtime.get()
+        for client in (rt.dynamodb, rt.scheduler, rt.ssm.client):
+            client.meta.events.register(
+                "before-call.*.*",
+                lambda model, **_: calls.update([f"{model.service_model.service_name}:"
+                                                 f"{model.name}"]))
+        return calls
+
+    return attach
+
+
+def schedules(aws: Aws) -> list[dict[str, Any]]:
+    group = aws.stack.schedule_group
+    names = [s["Name"] for s in aws.scheduler.list_schedules(GroupName=group)["Schedules"]]
+    return [aws.scheduler.get_schedule(Name=n, GroupName=group) for n in names]
+
+
+def schedule_inputs(aws: Aws) -> list[dict[str, Any]]:
+    return [json.loads(s["Target"]["Input"]) for s in schedules(aws)]
