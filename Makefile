@@ -40,8 +40,9 @@ format: $(VENV)/.installed  ## ruff format + import sort
 campaigns: $(VENV)/.installed  ## validate campaigns.json and print each reply's SMS segments
 	cd functions && ../$(BIN)/python -m decoy.campaigns
 
-validate: $(SAM_VENV)/.installed  ## sam validate --lint (cfn-lint)
+validate: $(SAM_VENV)/.installed  ## sam validate --lint, cfn-lint on the nested ops stack
 	SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam validate --lint
+	$(SAM_VENV)/bin/cfn-lint infra/observability.yaml
 
 build: $(SAM_VENV)/.installed  ## sam build for python3.13/arm64 (no Docker needed)
 	SAM_CLI_TELEMETRY=0 PYENV_VERSION=$${PYENV_VERSION:-3.11.7:3.13.0} $(SAM_VENV)/bin/sam build

@@ -109,10 +109,12 @@ def _decide(inbound: Inbound, rt: Runtime, target: ScheduleTarget, hash_key: byt
             return "BlockedQuota" if decision.verdict is shield.Verdict.OVER_QUOTA else "OptedOut"
         if not decision.reply_due(limits):
             return "Duplicate" if decision.verdict is shield.Verdict.DUPLICATE else "Counted"
-        if not decision.reply_reserved and not shield.reserve_reply(
-                rt.dynamodb, table, key, inbound.sid, now, limits.daily_reply_budget):
-            rt.budget_spent_until = next_utc_midnight(now)
-            return "BlockedBudget"
+        if not decision.reply_reserved:
+            if not shield.reserve_reply(rt.dynamodb, table, key, inbound.sid, now,
+                                        limits.daily_reply_budget):
+                rt.budget_spent_until = next_utc_midnight(now)
+                return "BlockedBudget"
+            count("BudgetUsed")  # one unit of today's budget: the alarms sum it, no extra call
     except (ClientError, BotoCoreError) as exc:
         logger.warning("counter write failed, nothing scheduled", extra={"error": _code(exc)})
         return "StoreFailed"
@@ -154,6 +156,7 @@ def record_status(webhook: Webhook, rt: Runtime) -> str:
     status = webhook.form.get("MessageStatus", "").lower()
     if status not in DELIVERY_STATUSES:
         raise Rejected(400, "missing or unknown MessageStatus")
+    logger.set_correlation_id(webhook.form.get("MessageSid") or None)
     count(f"Status{status.capitalize()}")
     error = webhook.form.get("ErrorCode", "")
     if _ERROR_CODE.match(error):
