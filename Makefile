@@ -6,7 +6,7 @@ SAM_VENV := .venv-sam
 REQS := requirements.txt requirements-dev.txt
 
 .DEFAULT_GOAL := help
-.PHONY: help run demo test lint format build validate bench bench-flood campaigns clean
+.PHONY: help run demo test lint format build validate bench bench-flood campaigns ops clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -52,6 +52,9 @@ bench: $(VENV)/.installed  ## benchmarks: print ratios measured in one run
 
 bench-flood: $(VENV)/.installed  ## 100,000-webhook flood on moto: the cost shield's figures
 	$(BIN)/python bench/flood.py
+
+ops: $(VENV)/.installed  ## operate the deployed stack: ARGS="connect|stats|kill-switch on|off|status"
+	$(BIN)/python -m decoy_ops $(ARGS)
 
 clean:  ## remove venvs and build output
 	rm -rf $(VENV) $(SAM_VENV) .aws-sam

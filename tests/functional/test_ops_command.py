@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, datetime
 
+import boto3
 import pytest
 import responses
 from conftest import schedules
 from twilio_fakes import FakeTwilioNumbers, api_event, sms_form
 
 from decoy.campaigns import load_campaigns
-from decoy_ops.cli import main
+from decoy_local.template import load_template
+from decoy_ops.cli import SERVICE, main
 from receiver.app import lambda_handler as receive
 
 DECOY = "+33939000001"
@@ -34,7 +37,7 @@ def ops(capsys):
 @pytest.fixture
 def stack(aws):
     """A deployed stack as CloudFormation describes it: only the outputs ops reads."""
-    cfn = __import__("boto3").client("cloudformation")
+    cfn = boto3.client("cloudformation")
     outputs = {"TableName": aws.stack.table_name, "DailyReplyBudget": "500",
                "KillSwitchParameterName": aws.env["KILL_SWITCH_PARAMETER"],
                "SmsWebhookUrl": SMS_URL, "VoiceWebhookUrl": VOICE_URL}
@@ -44,7 +47,7 @@ def stack(aws):
                        "TwilioAuthTokenParameter": {"Type": "String"}},
         "Resources": {"Queue": {"Type": "AWS::SQS::Queue"}},
         "Outputs": {k: {"Value": v} for k, v in outputs.items()}}
-    cfn.create_stack(StackName="decoy-number", TemplateBody=__import__("json").dumps(template),
+    cfn.create_stack(StackName="decoy-number", TemplateBody=json.dumps(template),
                      Parameters=[{"ParameterKey": k, "ParameterValue": aws.stack.parameters[k]}
                                  for k in ("TwilioAccountSidParameter",
                                            "TwilioAuthTokenParameter")])
@@ -55,6 +58,11 @@ def stack(aws):
 def numbers():
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
         yield FakeTwilioNumbers(mock, [c.number for c in load_campaigns()])
+
+
+def test_stats_reads_the_service_dimension_the_functions_write():
+    env = load_template()["Globals"]["Function"]["Environment"]["Variables"]
+    assert env["POWERTOOLS_SERVICE_NAME"] == SERVICE
 
 
 @pytest.mark.parametrize("command", [[], ["connect"], ["stats"], ["kill-switch"]])
@@ -109,7 +117,7 @@ def test_stats_prints_budget_used_and_left_and_never_a_number(aws, ops, lambda_c
 
 
 def test_stats_sums_todays_metrics_in_total_and_per_campaign(stack, ops):
-    cloudwatch = __import__("boto3").client("cloudwatch")
+    cloudwatch = boto3.client("cloudwatch")
     today, yesterday = (datetime.fromtimestamp(t, UTC) for t in (NOW - 3600, NOW - 86400))
     for when, value in ((today, 7), (yesterday, 100)):
         for dims in ([], [{"Name": "campaign", "Value": "fr"}]):
