@@ -175,6 +175,8 @@ def run_connect(args: argparse.Namespace, aws: Aws, stack: Stack, now: float) ->
             print(f"applied: {len(pending)} number(s) now point at this stack")
     except TwilioRestException as exc:
         raise OpsError(f"Twilio API: HTTP {exc.status}, error {exc.code}") from None
+    except OSError as exc:  # requests' connection errors: wrong --twilio-api-base-url, offline
+        raise OpsError(f"Twilio API unreachable: {type(exc).__name__}") from None
     return 1 if any(p.sid is None for p in plans) else 0
 
 

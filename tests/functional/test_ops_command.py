@@ -191,3 +191,14 @@ def test_without_a_stack_and_without_flags_the_error_names_the_flag(aws, ops):
     status, _, err = ops("stats", "--no-metrics")
     assert status == 1
     assert "cannot read stack 'decoy-number'" in err
+
+
+def test_an_unreachable_twilio_api_is_a_one_line_error(aws, ops):
+    with responses.RequestsMock():  # no route: every request fails to connect
+        status, _, err = ops("connect", DECOY, "--sms-url", SMS_URL, "--voice-url", VOICE_URL,
+                             "--account-sid-parameter",
+                             aws.stack.parameters["TwilioAccountSidParameter"],
+                             "--auth-token-parameter",
+                             aws.stack.parameters["TwilioAuthTokenParameter"])
+    assert status == 1
+    assert err == "error: Twilio API unreachable: ConnectionError\n"
