@@ -106,11 +106,13 @@ class Campaigns:
 
 def _field(obj: Mapping[str, Any], name: str, where: str, kind: type = str,
            required: bool = True) -> Any:
-    if name not in obj or obj[name] in (None, ""):
+    """obj's field `name` (dotted for nested objects: 'voicemail.say' reads obj['say'])."""
+    key = name.rsplit(".", 1)[-1]
+    if key not in obj or obj[key] in (None, ""):
         if required:
             raise ConfigError(f"{where}: field '{name}' is required")
         return None
-    value = obj[name]
+    value = obj[key]
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
         raise ConfigError(f"{where}: field '{name}' must be a {kind.__name__}")
     return value
@@ -119,16 +121,16 @@ def _field(obj: Mapping[str, Any], name: str, where: str, kind: type = str,
 def _reply_from(raw: Any, where: str) -> ReplyFrom:
     if not isinstance(raw, Mapping):
         raise ConfigError(f"{where}: field 'reply_from' must be an object")
-    kind = _field(raw, "type", f"{where}.reply_from")
+    kind = _field(raw, "reply_from.type", where)
     if kind == "number":
         return ReplyFrom("number")
     if kind == "messaging_service":
-        sid = _field(raw, "sid", f"{where}.reply_from")
+        sid = _field(raw, "reply_from.sid", where)
         if not _MESSAGING_SERVICE_SID.match(sid):
             raise ConfigError(f"{where}: field 'reply_from.sid' must look like MG + 32 hex digits")
         return ReplyFrom(kind, sid)
     if kind == "alphanumeric":
-        sender_id = _field(raw, "id", f"{where}.reply_from")
+        sender_id = _field(raw, "reply_from.id", where)
         if not _ALPHANUMERIC_ID.match(sender_id):
             raise ConfigError(
                 f"{where}: field 'reply_from.id' must be 1-11 letters, digits or spaces, "
@@ -145,8 +147,8 @@ def _voicemail(raw: Any, where: str, language: str) -> Voicemail:
         raise ConfigError(f"{where}: field 'voicemail' is required")
     if not isinstance(raw, Mapping):
         raise ConfigError(f"{where}: field 'voicemail' must be an object")
-    say = _field(raw, "say", f"{where}.voicemail", required=False)
-    play = _field(raw, "play", f"{where}.voicemail", required=False)
+    say = _field(raw, "voicemail.say", where, required=False)
+    play = _field(raw, "voicemail.play", where, required=False)
     if bool(say) == bool(play):
         raise ConfigError(f"{where}: field 'voicemail' needs exactly one of 'say' or 'play'")
     if play and not play.startswith("https://"):
@@ -154,8 +156,8 @@ def _voicemail(raw: Any, where: str, language: str) -> Voicemail:
     listen = raw.get("listen_seconds", 2)
     if not isinstance(listen, int) or isinstance(listen, bool) or not 0 < listen <= 60:
         raise ConfigError(f"{where}: field 'voicemail.listen_seconds' must be 1-60")
-    voice = _field(raw, "voice", f"{where}.voicemail", required=False)
-    spoken = _field(raw, "language", f"{where}.voicemail", required=False) or language
+    voice = _field(raw, "voicemail.voice", where, required=False)
+    spoken = _field(raw, "voicemail.language", where, required=False) or language
     if not _LANGUAGE.match(spoken):
         raise ConfigError(f"{where}: field 'voicemail.language' must look like 'fr-FR'")
     problem = voice and voice_problem(voice, spoken)
