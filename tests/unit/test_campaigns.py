@@ -144,7 +144,7 @@ def test_bad_file_level_field_is_named(top, message):
 
 def test_campaign_quota_contradicting_the_deployment_limits_fails_at_load():
     campaigns = parse_campaigns(document(changed("quotas", {"replies_per_sender": 6})))
-    with pytest.raises(ConfigError, match="campaign 'test': field 'quotas.replies_per_sender'"):
+    with pytest.raises(ConfigError, match=r"campaign 'test': field 'quotas\.replies_per_sender'"):
         campaigns.check_limits(LIMITS)
 
 

@@ -1,0 +1,37 @@
+"""Who the reply comes from, as Twilio's Messages API receives it, for each kind of sender."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import NOW, fire_all, test_campaign
+from twilio_fakes import api_event, call_form, sms_form
+
+from receiver.app import lambda_handler as receive
+
+HARASSER = "+33612345678"
+SERVICE = "MG" + "0123456789abcdef" * 2
+
+
+@pytest.mark.parametrize(("number", "reply_from", "expected"), [
+    ("+33939000011", {"type": "number"}, {"From": "+33939000011"}),
+    ("+33939000012", {"type": "messaging_service", "sid": SERVICE},
+     {"MessagingServiceSid": SERVICE}),
+    # A French mobile decoy (what a harasser expects) replying through a sender ID.
+    ("+33612000013", {"type": "alphanumeric", "id": "Info"}, {"From": "Info"}),
+], ids=["number", "messaging_service", "alphanumeric"])
+@pytest.mark.parametrize("route", ["/sms", "/voice"])
+def test_reply_reaches_twilio_from_the_campaigns_sender(
+        route, number, reply_from, expected, aws, twilio_api, lambda_context, at,
+        campaigns_file):
+    campaigns_file(test_campaign("sender-test", number, reply_from=reply_from))
+    form = (sms_form if route == "/sms" else call_form)(HARASSER, number)
+    receive(api_event(route, form), lambda_context)
+
+    fire_all(aws, lambda_context, NOW + 3600)
+
+    (message,) = twilio_api.sent
+    assert message["To"] == HARASSER
+    assert message["Body"] == "Reponse de sender-test."
+    identity = {k: message[k] for k in ("From", "MessagingServiceSid") if k in message}
+    assert identity == expected
+    assert message["StatusCallback"].endswith("/status?campaign=sender-test")
