@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from conftest import NOW, fire_all, test_campaign
-from twilio_fakes import api_event, call_form, sms_form
+from twilio_fakes import api_event, sms_form
 
 from receiver.app import lambda_handler as receive
 
@@ -19,13 +19,11 @@ SERVICE = "MG" + "0123456789abcdef" * 2
     # A French mobile decoy (what a harasser expects) replying through a sender ID.
     ("+33612000013", {"type": "alphanumeric", "id": "Info"}, {"From": "Info"}),
 ], ids=["number", "messaging_service", "alphanumeric"])
-@pytest.mark.parametrize("route", ["/sms", "/voice"])
 def test_reply_reaches_twilio_from_the_campaigns_sender(
-        route, number, reply_from, expected, aws, twilio_api, lambda_context, at,
+        number, reply_from, expected, aws, twilio_api, lambda_context, at,
         campaigns_file):
     campaigns_file(test_campaign("sender-test", number, reply_from=reply_from))
-    form = (sms_form if route == "/sms" else call_form)(HARASSER, number)
-    receive(api_event(route, form), lambda_context)
+    receive(api_event("/sms", sms_form(HARASSER, number)), lambda_context)
 
     fire_all(aws, lambda_context, NOW + 3600)
 
