@@ -105,3 +105,17 @@ def test_help_on_a_campaign_with_a_help_text_gets_it_within_the_normal_quota(
     bodies = {m["To"]: m["Body"] for m in twilio_api.sent}
     assert bodies == {HARASSER: "Numero automatique, sans suite.",
                       "+33611111111": "Reponse de helpful."}
+
+
+def test_stop_after_the_reply_was_sent_is_recorded_without_error(
+        aws, twilio_api, lambda_context, at):
+    receive(api_event("/sms", sms_form(HARASSER, DECOY)), lambda_context)
+    fire_all(aws, lambda_context, NOW + 3600)
+    at(NOW + 3700)  # the usual case: he reads the reply, then texts STOP
+
+    response = receive(api_event("/sms", sms_form(HARASSER, DECOY, body="STOP")),
+                       lambda_context)
+
+    assert response["statusCode"] == 200
+    assert opted_out(aws, HARASSER, NOW + 3700)
+    assert len(twilio_api.sent) == 1
