@@ -27,6 +27,14 @@ _QUOTA_FIELDS = {
     "replies_per_sender": 0,
     "sender_window_seconds": 60,
 }
+# Every field each object may hold: a typo ('reply_form') fails instead of being ignored.
+_KNOWN_FIELDS = {
+    "": {"version", "max_reply_segments", "campaigns", "$comment"},
+    "campaign": {"id", "number", "language", "reply", "help_reply", "reply_from",
+                 "allowed_country_codes", "voicemail", "quotas", "$comment"},
+    "reply_from": {"type", "sid", "id"},
+    "voicemail": {"say", "play", "voice", "language", "listen_seconds"},
+}
 # ARCEP reserves French 06/07 numbers for person-to-person use: carriers block A2P from them.
 _FRENCH_MOBILE = ("+336", "+337")
 REPLY = "reply"
@@ -118,9 +126,18 @@ def _field(obj: Mapping[str, Any], name: str, where: str, kind: type = str,
     return value
 
 
+def _no_unknown_fields(obj: Mapping[str, Any], kind: str, where: str) -> None:
+    unknown = sorted(set(obj) - _KNOWN_FIELDS[kind])
+    if unknown:
+        prefix = f"{kind}." if kind not in ("", "campaign") else ""
+        raise ConfigError(f"{where}: field '{prefix}{unknown[0]}' is unknown "
+                          f"(known: {', '.join(sorted(_KNOWN_FIELDS[kind]))})")
+
+
 def _reply_from(raw: Any, where: str) -> ReplyFrom:
     if not isinstance(raw, Mapping):
         raise ConfigError(f"{where}: field 'reply_from' must be an object")
+    _no_unknown_fields(raw, "reply_from", where)
     kind = _field(raw, "reply_from.type", where)
     if kind == "number":
         return ReplyFrom("number")
@@ -147,6 +164,7 @@ def _voicemail(raw: Any, where: str, language: str) -> Voicemail:
         raise ConfigError(f"{where}: field 'voicemail' is required")
     if not isinstance(raw, Mapping):
         raise ConfigError(f"{where}: field 'voicemail' must be an object")
+    _no_unknown_fields(raw, "voicemail", where)
     say = _field(raw, "voicemail.say", where, required=False)
     play = _field(raw, "voicemail.play", where, required=False)
     if bool(say) == bool(play):
@@ -213,6 +231,7 @@ def parse_campaign(raw: Any, index: int, max_segments: int) -> Campaign:
     if not _CAMPAIGN_ID.match(campaign_id):
         raise ConfigError(f"{where}: field 'id' must be 1-32 of a-z, 0-9 and '-'")
     where = f"campaign '{campaign_id}'"
+    _no_unknown_fields(raw, "campaign", where)
     number = _field(raw, "number", where)
     if not is_e164(number):
         raise ConfigError(f"{where}: field 'number' must be an E.164 number like +33900000000")
@@ -251,8 +270,9 @@ def parse_campaigns(document: Any) -> Campaigns:
         raise ConfigError("campaigns file: must be a JSON object")
     if document.get("version") != SUPPORTED_VERSION:
         raise ConfigError(f"campaigns file: field 'version' must be {SUPPORTED_VERSION}")
+    _no_unknown_fields(document, "", "campaigns file")
     max_segments = document.get("max_reply_segments", 2)
-    if not isinstance(max_segments, int) or max_segments < 1:
+    if not isinstance(max_segments, int) or isinstance(max_segments, bool) or max_segments < 1:
         raise ConfigError("campaigns file: field 'max_reply_segments' must be an integer >= 1")
     raw_list = document.get("campaigns")
     if not isinstance(raw_list, list) or not raw_list:

@@ -89,6 +89,9 @@ LONG_UCS2 = "Salut “toi” " + "é" * 140  # curly quotes force UCS-2: 3 segme
     ("voicemail.voice", "robot", "'voicemail.voice': robot is not man, woman"),
     ("voicemail.language", "nl-NL", "'voicemail.voice': Polly.Lea speaks fr-FR, not nl-NL"),
     ("voicemail.language", "dutch", "'voicemail.language' must look like"),
+    ("reply_form", {"type": "number"}, "field 'reply_form' is unknown"),
+    ("reply_from.sender", "Info", "field 'reply_from.sender' is unknown"),
+    ("voicemail.text", "Bonjour", "field 'voicemail.text' is unknown"),
     ("quotas", [], "'quotas' must be an object"),
     ("quotas", {"daily_reply_budget": 10}, "'quotas.daily_reply_budget' is unknown"),
     ("quotas", {"max_messages_per_sender": 0}, "'quotas.max_messages_per_sender' must be"),
@@ -136,6 +139,7 @@ def test_an_id_or_number_used_twice_is_refused(attr):
     ({"version": 2}, "field 'version' must be 1"),
     ({"max_reply_segments": 0}, "field 'max_reply_segments'"),
     ({"campaigns": []}, "field 'campaigns' must be a non-empty list"),
+    ({"max_reply_segment": 3}, "field 'max_reply_segment' is unknown"),
 ])
 def test_bad_file_level_field_is_named(top, message):
     with pytest.raises(ConfigError, match=message):
