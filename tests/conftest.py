@@ -171,15 +171,12 @@ def fire_all(aws: Aws, context: Any, now: float) -> list[dict[str, Any]]:
     return fire_due(aws.scheduler, aws.stack.schedule_group, now, lambda o: send(o, context))
 
 
-def test_campaign(campaign_id: str, number: str, **fields: Any) -> dict[str, Any]:
+def campaign_entry(campaign_id: str, number: str, **fields: Any) -> dict[str, Any]:
     """A French campaign for tests; `fields` override or add fields (reply_from, quotas...)."""
     return {"id": campaign_id, "number": number, "language": "fr-FR",
             "allowed_country_codes": ["33"], "reply": f"Reponse de {campaign_id}.",
             "voicemail": {"say": "Bonjour, laissez un message.", "voice": "Polly.Lea"},
             **fields}
-
-
-test_campaign.__test__ = False  # a builder, not a test
 
 
 @pytest.fixture

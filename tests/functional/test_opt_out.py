@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import NOW, fire_all, schedule_inputs, schedules, test_campaign
+from conftest import NOW, campaign_entry, fire_all, schedule_inputs, schedules
 from twilio_fakes import HASH_KEY, api_event, call_form, sms_form
 
 from decoy import shield
@@ -94,7 +94,7 @@ def test_help_without_a_help_text_is_an_ordinary_message(aws, twilio_api, lambda
 def test_help_on_a_campaign_with_a_help_text_gets_it_within_the_normal_quota(
         aws, twilio_api, lambda_context, at, campaigns_file):
     number = "+33939000013"
-    campaigns_file(test_campaign("helpful", number, help_reply="Numero automatique, sans suite."))
+    campaigns_file(campaign_entry("helpful", number, help_reply="Numero automatique, sans suite."))
     receive(api_event("/sms", sms_form(HARASSER, number, body="HELP")), lambda_context)
     receive(api_event("/sms", sms_form("+33611111111", number, body="salut",
                                        OptOutType="")), lambda_context)

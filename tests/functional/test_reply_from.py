@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import NOW, fire_all, test_campaign
+from conftest import NOW, campaign_entry, fire_all
 from twilio_fakes import api_event, sms_form
 
 from receiver.app import lambda_handler as receive
@@ -22,7 +22,7 @@ SERVICE = "MG" + "0123456789abcdef" * 2
 def test_reply_reaches_twilio_from_the_campaigns_sender(
         number, reply_from, expected, aws, twilio_api, lambda_context, at,
         campaigns_file):
-    campaigns_file(test_campaign("sender-test", number, reply_from=reply_from))
+    campaigns_file(campaign_entry("sender-test", number, reply_from=reply_from))
     receive(api_event("/sms", sms_form(HARASSER, number)), lambda_context)
 
     fire_all(aws, lambda_context, NOW + 3600)
