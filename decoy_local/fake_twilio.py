@@ -40,6 +40,8 @@ API_ERRORS = {  # Twilio error code -> (HTTP status, message) answered to the cr
 HTTP_TO_CODE = {429: 20429, 500: 20500, 503: 20503}
 MAX_BODY = 64 * 1024
 
+POLL = 0.05  # seconds between shutdown checks: a quick Ctrl-C
+
 
 @dataclass
 class OutboxMessage:
@@ -86,8 +88,8 @@ class FakeTwilio:
         self._callbacks: queue.Queue[tuple[str, dict[str, str]] | None] = queue.Queue()
         self.server = ThreadingHTTPServer(("127.0.0.1", port), _handler_for(self))
         self.server.daemon_threads = True
-        self._threads = [threading.Thread(target=self.server.serve_forever, daemon=True,
-                                          name="fake-twilio"),
+        self._threads = [threading.Thread(target=self.server.serve_forever, args=(POLL,),
+                                          daemon=True, name="fake-twilio"),
                          threading.Thread(target=self._post_callbacks, daemon=True,
                                           name="fake-twilio-callbacks")]
 

@@ -23,6 +23,8 @@ Target = Callable[[dict[str, Any]], dict[str, Any]]
 # A local control endpoint: the JSON request body in, (status, JSON-able answer) out.
 Control = Callable[[Any], tuple[int, Any]]
 
+POLL = 0.05  # seconds between shutdown checks: a quick Ctrl-C
+
 
 def http_api_event(method: str, target: str, headers: list[tuple[str, str]], body: bytes,
                    route_key: str, port: int, source_ip: str = "127.0.0.1",
@@ -118,7 +120,7 @@ class Gateway:
         self.throttle = throttle
         self.server = ThreadingHTTPServer(("127.0.0.1", port), _handler_for(self))
         self.server.daemon_threads = True
-        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True,
+        self._thread = threading.Thread(target=self.server.serve_forever, args=(POLL,), daemon=True,
                                         name="gateway")
 
     @property

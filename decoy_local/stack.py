@@ -51,7 +51,7 @@ DEFAULT_TIME_SCALE = 360.0  # the one-hour reply delay passes in 10 s
 # Template defaults, except a small budget so that `make demo`'s flood shows the cost shield.
 LOCAL_PARAMETERS = {"DailyReplyBudget": "20"}
 STATE_DIR = ROOT / ".local"
-FUNCTIONS = ("ReceiverFunction", "SenderFunction")
+FUNCTION_IDS = ("ReceiverFunction", "SenderFunction")
 
 
 @dataclass
@@ -119,8 +119,10 @@ class Functions:
         self.by_campaign: dict[str, Counter[str]] = {}
 
     def invoke(self, logical_id: str, event: dict[str, Any]) -> Invocation:
-        context = LambdaContext(function_name=f"decoy-{logical_id}",
-                                aws_request_id=str(uuid.uuid4()))
+        name = f"decoy-{logical_id}"
+        context = LambdaContext(function_name=name, aws_request_id=str(uuid.uuid4()),
+                                invoked_function_arn=f"arn:aws:lambda:{REGION}:{ACCOUNT}:"
+                                                     f"function:{name}")
         captured = io.StringIO()
         result, error = None, None
         with self._lock:
@@ -241,7 +243,7 @@ class LocalStack:
                 "DecoyApi": "local", "AWS::Region": REGION, "AWS::AccountId": ACCOUNT,
                 "AWS::URLSuffix": "amazonaws.com", "AWS::Partition": "aws"}
         env: dict[str, str] = {}
-        for logical_id in FUNCTIONS:  # both run in this process: their variables must agree
+        for logical_id in FUNCTION_IDS:  # both run in this process: their variables must agree
             for key, value in function_environment(template, self.stack, logical_id,
                                                    refs).items():
                 if env.get(key, value) != value:
@@ -255,7 +257,7 @@ class LocalStack:
     def _functions_log(self) -> TextIO | None:
         if self.options.json_logs:
             return None
-        log = (self.options.state_dir / "functions.log").open("a", encoding="utf-8")
+        log = (self.options.state_dir / "functions.log").open("w", encoding="utf-8")
         self._stoppers.append(log.close)
         return log
 
@@ -386,7 +388,12 @@ class LocalStack:
         fd = os.open(self.state_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as out:
             json.dump(state, out, indent=2)
-        self._stoppers.append(lambda: self.state_file.unlink(missing_ok=True))
+        self._stoppers.append(self._remove_state)
+
+    def _remove_state(self) -> None:
+        with contextlib.suppress(OSError, ValueError):  # leave another stack's file alone
+            if json.loads(self.state_file.read_text())["pid"] == os.getpid():
+                self.state_file.unlink()
 
     # -- stop --------------------------------------------------------------------------
 
