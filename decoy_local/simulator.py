@@ -196,6 +196,12 @@ class Demo:
         self.say(f"decoy number {self.decoy} (campaign {self.campaign['id']}), stack at "
                  f"{stack.api_url}, time scale {stack.time_scale:g}")
         start = stats(stack)
+        budget = int(stack.parameters.get("DailyReplyBudget", 0))
+        left = budget - int(start["metrics"].get("Scheduled", 0))  # this stack, today
+        if left < 3:
+            self.say(f"only {max(left, 0)} replies left in the daily budget "
+                     f"(DailyReplyBudget={budget}): restart `make run` for a fresh one")
+            return 1
         self.step(f"1. a harasser {mask(harasser)} texts the decoy once",
                   lambda: send_sms(stack, harasser, self.decoy))
         self.step(f"2. a persistent harasser {mask(persistent)} texts it 10 times",
@@ -205,9 +211,8 @@ class Demo:
         self.step(f"3. a caller {mask(caller)} calls it",
                   lambda: answers.append(send_call(stack, caller, self.decoy)))
         self.say(f"   -> voicemail: «{spoken_text(answers[0].body)}»")
-        budget = stack.parameters.get("DailyReplyBudget", "?")
         self.step(f"4. a flood: {flood} distinct senders text it once each "
-                  f"(DailyReplyBudget={budget})",
+                  f"({left - 3} replies left in DailyReplyBudget={budget})",
                   lambda: [send_sms(stack, number, self.decoy) for number in crowd])
         forged: list[Answer] = []
         self.step("5. a forged webhook (signed with the wrong auth token)",
