@@ -279,7 +279,8 @@ def _parser() -> argparse.ArgumentParser:
         prog="python -m decoy_local.simulator",
         description="Send signed Twilio webhooks to a running `make run` and read its outbox.")
     parser.add_argument("--state", type=Path, default=STATE_FILE,
-                        help="the stack's state file (URLs, local auth token) [%(default)s]")
+                        help="the stack's state file (URLs, local auth token) "
+                             "[.local/stack.json]")
     sub = parser.add_subparsers(dest="command", required=True)
     demo = sub.add_parser("demo", help="the whole story: harasser, persistent harasser, "
                                        "caller, flood, forgery, then the replies")

@@ -7,6 +7,7 @@ HTTP API, a scheduler loop firing due schedules into the real sender, a fake Twi
 from __future__ import annotations
 
 import argparse
+import base64
 import contextlib
 import io
 import json
@@ -30,6 +31,7 @@ from urllib.parse import parse_qsl
 
 import boto3
 
+from decoy.phone import mask, mask_all
 from decoy_local import ROOT
 from decoy_local.fake_twilio import FakeTwilio, OutboxMessage
 from decoy_local.gateway import Gateway, TokenBucket
@@ -214,7 +216,6 @@ class LocalStack:
         self.twilio = FakeTwilio(self.secrets["account_sid"], self.secrets["auth_token"],
                                  port=opts.twilio_port, on_message=self._outbox_line)
         self._stoppers.append(self.twilio.stop)
-        self.functions = Functions({}, self.console)
         self.gateway = Gateway(
             {route: self._route_target(logical_id)
              for route, logical_id in http_api_routes(template).items()},
@@ -224,7 +225,7 @@ class LocalStack:
         self._stoppers.append(self.gateway.stop)
 
         os.environ.update(self._function_environment(template))
-        self.functions.handlers.update(_load_handlers(self._functions_log()))
+        self.functions = Functions(_load_handlers(self._functions_log()), self.console)
         self.runtime = _cold_start()
 
         self.twilio.start()
@@ -283,14 +284,12 @@ class LocalStack:
         if invocation.error is not None:
             outcome += f" ({type(invocation.error).__name__}: {invocation.error})"
         self.console.line("sender", f"{order.get('campaign', '-'):<12} to   "
-                          f"{_mask(str(order.get('to', '')))}  {outcome}")
+                          f"{_mask(str(order.get('to', '')))}  {mask_all(outcome)}")
         if invocation.error is not None:
             raise invocation.error
         return invocation.result
 
     def _dead_letter(self, order: dict[str, Any], error: Exception) -> None:
-        from decoy.phone import mask_all
-
         message = mask_all(str(error))
         self.clients["sqs"].send_message(
             QueueUrl=self.stack.dlq_url, MessageBody=json.dumps(order),
@@ -301,8 +300,6 @@ class LocalStack:
                           f"{_mask(str(order.get('to', '')))}  retries exhausted: {message}")
 
     def _loop_error(self, error: Exception) -> None:
-        from decoy.phone import mask_all
-
         self.console.line("error", mask_all("scheduler loop: " + "".join(
             traceback.format_exception_only(error)).strip()))
 
@@ -329,8 +326,6 @@ class LocalStack:
     # -- console -----------------------------------------------------------------------
 
     def _webhook_line(self, event: dict[str, Any], invocation: Invocation) -> None:
-        from decoy.phone import mask_all
-
         path = event.get("rawPath", "")
         form = _form(event)
         who = (f"to   {_mask(form.get('To', ''))}  {form.get('MessageStatus', '')}"
@@ -438,8 +433,6 @@ def _cold_start() -> Any:
 
 
 def _form(event: dict[str, Any]) -> dict[str, str]:
-    import base64
-
     body = event.get("body") or ""
     if event.get("isBase64Encoded"):
         body = base64.b64decode(body).decode("utf-8", "replace")
@@ -447,8 +440,6 @@ def _form(event: dict[str, Any]) -> dict[str, str]:
 
 
 def _mask(number: str) -> str:
-    from decoy.phone import mask
-
     return mask(number) if number else "-"
 
 
