@@ -338,8 +338,13 @@ def _run(args: argparse.Namespace, stack: LocalStack, out: TextIO) -> int:
     elif args.command == "flood":
         campaign = stack.campaign(args.to)
         before = stats(stack)
-        for number in mobile_numbers(campaign["allowed_country_codes"][0], args.count):
-            send_sms(stack, number, campaign["number"])
+        started = time.monotonic()
+        statuses = Counter(send_sms(stack, number, campaign["number"]).status for number in
+                           mobile_numbers(campaign["allowed_country_codes"][0], args.count))
+        elapsed = time.monotonic() - started
+        out.write(f"{args.count} webhooks in {elapsed:.1f} s ({args.count / elapsed:.0f}/s); "
+                  f"HTTP {dict(sorted(statuses.items()))}"
+                  + (" (429: the API stage throttling)" if 429 in statuses else "") + "\n")
         out.write(describe(metric_changes(before, stats(stack))) + "\n")
     elif args.command == "outbox":
         for message in outbox(stack):
