@@ -148,11 +148,26 @@ def schedule_inputs(aws: Aws) -> list[dict[str, Any]]:
 
 @pytest.fixture
 def at(monkeypatch: pytest.MonkeyPatch):
-    """Move the handlers' clock: at(t) makes clock.now() return t (NOW to start with)."""
+    """Move the handlers' clock: at(t) makes clock.now() return t (NOW to start with),
+    and powertools idempotency's clock too (its records' expiry)."""
+    import datetime
+    import types
+
+    from aws_lambda_powertools.utilities.idempotency.persistence import base, datarecord, dynamodb
+
     from decoy import clock
 
     current = {"t": NOW}
     monkeypatch.setattr(clock, "now", lambda: current["t"])
+
+    class ClockDatetime(datetime.datetime):
+        @classmethod
+        def now(cls, tz=None):  # type: ignore[override]
+            return datetime.datetime.fromtimestamp(current["t"], tz)
+
+    clock_module = types.SimpleNamespace(**{**vars(datetime), "datetime": ClockDatetime})
+    for module in (base, datarecord, dynamodb):
+        monkeypatch.setattr(module, "dt", clock_module)
 
     def move(t: float) -> float:
         current["t"] = t

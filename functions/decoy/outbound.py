@@ -110,14 +110,15 @@ def _already_handled(response: dict[str, Any], _record: Any) -> dict[str, Any]:
 
 
 @functools.cache
-def _send_once(table_name: str, dynamodb: Any) -> Callable[..., dict[str, Any]]:
+def _send_once(table_name: str, dynamodb: Any,
+               expires_after: int = IDEMPOTENCY_SECONDS) -> Callable[..., dict[str, Any]]:
     """The send wrapped in powertools idempotency, keyed by the order's sid."""
     persistence = DynamoDBPersistenceLayer(table_name=table_name, key_attr="pk",
                                            boto3_client=dynamodb)
     # No lambda context registered on purpose: an attempt that crashed mid-send stays
     # INPROGRESS, so a retry never sends a second time (at most once, never unrecorded).
     config = IdempotencyConfig(event_key_jmespath="sid", raise_on_no_idempotency_key=True,
-                               expires_after_seconds=IDEMPOTENCY_SECONDS,
+                               expires_after_seconds=expires_after,
                                response_hook=_already_handled)
 
     @idempotent_function(data_keyword_argument="order", persistence_store=persistence,
@@ -168,10 +169,13 @@ def _deliver(campaign: Campaign, order: ReplyOrder, rt: Runtime, secrets: Secret
         return {"outcome": "OptedOut"}
     client = twilio_client(secrets.account_sid, secrets.auth_token, delivery.twilio_api_base_url)
     params = message_params(campaign, order.to, delivery.status_callback_url)
+    # A replayed webhook re-creates a fired schedule while its sid is in the sender's window:
+    # the record must outlive that window, or the replay would send a second reply.
+    expires = IDEMPOTENCY_SECONDS + campaign.limits(rt.settings.limits).sender_window_seconds
     done: list[dict[str, Any]] = []
     try:
-        result = _send_once(table, rt.dynamodb)(order={"sid": order.sid}, client=client,
-                                                params=params, done=done)
+        result = _send_once(table, rt.dynamodb, expires)(order={"sid": order.sid},
+                                                         client=client, params=params, done=done)
     except IdempotencyAlreadyInProgressError:
         return {"outcome": "InProgress"}
     except IdempotencyPersistenceLayerError:
