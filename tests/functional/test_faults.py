@@ -21,13 +21,16 @@ from decoy import runtime, shield
 from decoy.clock import utc_day
 from decoy.phone import sender_key
 from decoy_local.scheduler import fire_due, sqs_dead_letter, with_async_retries
+from decoy_local.template import load_template
 from receiver.app import lambda_handler as receive
 from sender.app import lambda_handler as send
 
 HARASSER = "+33612345678"
 DECOY = "+33939000001"
-ALL_ATTEMPTS = 3  # botocore standard mode: 1 attempt + 2 retries
-LAMBDA_ASYNC_RETRIES = 2  # Scheduler invokes Lambda asynchronously: 2 retries, then the DLQ
+ALL_ATTEMPTS = runtime.BOTO_CONFIG.retries["total_max_attempts"]  # 3: botocore retries twice
+# Scheduler invokes Lambda asynchronously: Lambda retries a failed event, then the DLQ.
+LAMBDA_ASYNC_RETRIES = load_template()["Resources"]["SenderFunction"]["Properties"][
+    "EventInvokeConfig"]["MaximumRetryAttempts"]
 
 
 def one_line(body: str) -> bool:
