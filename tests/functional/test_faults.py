@@ -53,6 +53,7 @@ class ReceiverFault:
     scheduled: int  # schedules that exist afterwards
     attempts: int  # HTTP attempts botocore made for `call`
     log: str | None = None  # the warning that says why
+    error: str | None = None  # the error code that warning names
     budget: int = 0  # daily budget units used afterwards
     status: int = 200
     route: str = "/sms"
@@ -64,13 +65,14 @@ RECEIVER_FAULTS = {
         "dynamodb:UpdateItem", THROTTLED["dynamodb"], 1, "Scheduled", 1, 2, budget=1),
     "dynamodb throttled on every attempt": ReceiverFault(
         "dynamodb:UpdateItem", THROTTLED["dynamodb"], ALL_ATTEMPTS, "StoreFailed", 0, 3,
-        "counter write failed, nothing scheduled"),
+        "counter write failed, nothing scheduled",
+        error="ProvisionedThroughputExceededException"),
     "dynamodb 500 on every attempt": ReceiverFault(
         "dynamodb:UpdateItem", error(500, "InternalServerError"), ALL_ATTEMPTS, "StoreFailed",
-        0, 3, "counter write failed, nothing scheduled"),
+        0, 3, "counter write failed, nothing scheduled", error="InternalServerError"),
     "dynamodb unreachable (connect timeout)": ReceiverFault(
         "dynamodb:UpdateItem", timeout(), ALL_ATTEMPTS, "StoreFailed", 0, 3,
-        "counter write failed, nothing scheduled"),
+        "counter write failed, nothing scheduled", error="ConnectTimeoutError"),
     "dynamodb counted it but the answer timed out": ReceiverFault(
         "dynamodb:UpdateItem", timeout(applied=True), 1, "Scheduled", 1, 2, budget=1),
     "dynamodb ConditionalCheckFailed with no item (window restarted)": ReceiverFault(
@@ -80,7 +82,8 @@ RECEIVER_FAULTS = {
         "dynamodb:TransactWriteItems", error(
             400, "TransactionCanceledException",
             CancellationReasons=[{"Code": "ThrottlingError"}, {"Code": "None"}]),
-        1, "StoreFailed", 0, 1, "counter write failed, nothing scheduled"),
+        1, "StoreFailed", 0, 1, "counter write failed, nothing scheduled",
+        error="TransactionCanceledException"),
     "budget transaction conflict": ReceiverFault(
         "dynamodb:TransactWriteItems", error(
             400, "TransactionCanceledException",
@@ -100,15 +103,16 @@ RECEIVER_FAULTS = {
         "scheduler:CreateSchedule", THROTTLED["scheduler"], 1, "Scheduled", 1, 2, budget=1),
     "scheduler throttled on every attempt": ReceiverFault(
         "scheduler:CreateSchedule", THROTTLED["scheduler"], ALL_ATTEMPTS, "ScheduleFailed", 0,
-        3, "schedule failed, nothing will be sent", budget=1),
+        3, "schedule failed, nothing will be sent", budget=1, error="ThrottlingException"),
     "scheduler ServiceQuotaExceeded": ReceiverFault(
         "scheduler:CreateSchedule", error(402, "ServiceQuotaExceededException"), 1,
-        "ScheduleFailed", 0, 1, "schedule failed, nothing will be sent", budget=1),
+        "ScheduleFailed", 0, 1, "schedule failed, nothing will be sent", budget=1,
+        error="ServiceQuotaExceededException"),
     "scheduler created it but the answer timed out": ReceiverFault(
         "scheduler:CreateSchedule", timeout(applied=True), 1, "Duplicate", 1, 2, budget=1),
     "scheduler unreachable (connect timeout)": ReceiverFault(
         "scheduler:CreateSchedule", timeout(), ALL_ATTEMPTS, "ScheduleFailed", 0, 3,
-        "schedule failed, nothing will be sent", budget=1),
+        "schedule failed, nothing will be sent", budget=1, error="ConnectTimeoutError"),
     "kill switch unreadable (SSM throttled)": ReceiverFault(
         "ssm:GetParameter", THROTTLED["ssm"], ALL_ATTEMPTS, "KillSwitch", 0, 3,
         "kill switch unreadable, failing closed"),
@@ -143,6 +147,8 @@ def test_receiver_fault_answers_and_schedules_at_most_once(
     assert telemetry.metrics()[row.outcome] == 1
     if row.log:
         assert telemetry.log(row.log)["level"] == "WARNING"
+    if row.error:
+        assert telemetry.log(row.log)["error"] == row.error
     assert budget_used(aws) == row.budget
 
 
@@ -314,19 +320,26 @@ class SenderAwsFault:
     times: int
     invocations: int
     outcome: str
+    log: str  # the line that says what happened to the first invocation
+    error: str | None = None
 
 
 SENDER_AWS_FAULTS = {
     "opt-out check throttled": SenderAwsFault(
-        "dynamodb:GetItem", THROTTLED["dynamodb"], ALL_ATTEMPTS, 2, "Sent"),
+        "dynamodb:GetItem", THROTTLED["dynamodb"], ALL_ATTEMPTS, 2, "Sent",
+        "reply not sent, left to the retries", "ProvisionedThroughputExceededException"),
     "idempotency record not written before the send": SenderAwsFault(
-        "dynamodb:PutItem", THROTTLED["dynamodb"], ALL_ATTEMPTS, 2, "Sent"),
+        "dynamodb:PutItem", THROTTLED["dynamodb"], ALL_ATTEMPTS, 2, "Sent",
+        "reply not sent, left to the retries", "IdempotencyPersistenceLayerError"),
     "idempotency record not completed after the send": SenderAwsFault(
-        "dynamodb:UpdateItem", THROTTLED["dynamodb"], ALL_ATTEMPTS, 1, "SendUnrecorded"),
+        "dynamodb:UpdateItem", THROTTLED["dynamodb"], ALL_ATTEMPTS, 1, "SendUnrecorded",
+        "reply handled but its idempotency record stays in progress"),
     "kill switch unreadable": SenderAwsFault(
-        "ssm:GetParameter", THROTTLED["ssm"], ALL_ATTEMPTS, 2, "Sent"),
+        "ssm:GetParameter", THROTTLED["ssm"], ALL_ATTEMPTS, 2, "Sent",
+        "reply not sent, left to the retries", "TransientSendError"),
     "secrets unreadable": SenderAwsFault(
-        "ssm:GetParameters", THROTTLED["ssm"], ALL_ATTEMPTS, 2, "Sent"),
+        "ssm:GetParameters", THROTTLED["ssm"], ALL_ATTEMPTS, 2, "Sent",
+        "secrets unavailable, reply left to the retries"),
 }
 
 
@@ -340,7 +353,12 @@ def test_sender_aws_fault_is_retried_and_sends_at_most_once(
     assert fired.invocations == row.invocations
     assert fired.dead_letters == []
     assert len(twilio_api.sent) == 1
-    assert telemetry.metrics()[row.outcome] == 1
+    metrics = telemetry.metrics()
+    assert metrics[row.outcome] == 1
+    assert metrics["SendRetried"] == row.invocations - 1
+    assert telemetry.log(row.log)["level"] in ("WARNING", "ERROR")
+    if row.error:
+        assert telemetry.log(row.log)["error"] == row.error
 
 
 def test_a_sender_invoked_again_while_sending_does_not_send_twice(
