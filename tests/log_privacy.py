@@ -40,10 +40,12 @@ class PrivateData:
     def remember(self, form: dict[str, str]) -> None:
         for name in ("From", "Caller"):
             number = form.get(name, "")
-            if number and number not in self.allowed and len(number.lstrip("+")) >= 8:
+            if re.fullmatch(r"\+?\d{8,15}", number) and number not in self.allowed:
                 self.numbers.add(number)
-        if len(form.get("Body", "").strip()) >= MIN_BODY_LENGTH:
-            self.bodies.add(form["Body"])
+        body = form.get("Body", "")
+        # A bare alphanumeric token (a fuzzed 'CA0000...') can be a substring of a logged SID.
+        if len(body.strip()) >= MIN_BODY_LENGTH and not body.isalnum():
+            self.bodies.add(body)
 
     def leaks(self, text: str) -> list[str]:
         """What `text` reveals, masked for the report: clear numbers and known bodies."""

@@ -8,6 +8,7 @@ import itertools
 import json
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit
@@ -91,18 +92,42 @@ class FakeTwilioApi:
 
     def __init__(self, mock: responses.RequestsMock):
         self.sent: list[dict[str, str]] = []
-        self.failures: list[tuple[int, dict[str, Any]]] = []
+        self.attempts = 0
+        self.failures: list[Callable[[Any], tuple[int, dict[str, str], str]]] = []
         mock.add_callback(responses.POST, self.URL, callback=self._create)
 
     def fail_next(self, status: int, code: int | None = None, times: int = 1) -> None:
-        body = {"status": status, "code": code, "message": f"simulated {code or status}",
-                "more_info": ""}
-        self.failures.extend([(status, body)] * times)
+        body = json.dumps({"status": status, "code": code, "message": f"simulated {code or status}",
+                           "more_info": ""})
+        self.failures.extend(
+            [lambda _request: (status, {"Content-Type": "application/json"}, body)] * times)
+
+    def drop_next(self, exc: Exception, *, accepted: bool = False, times: int = 1) -> None:
+        """The connection fails with `exc`: before Twilio saw the request, or after it accepted."""
+
+        def drop(request: Any) -> tuple[int, dict[str, str], str]:
+            if accepted:
+                self._accept(request)
+            raise exc
+
+        self.failures.extend([drop] * times)
+
+    def during_next_send(self, action: Callable[[], Any]) -> None:
+        """Run `action` while the next request is in flight (a concurrent invocation)."""
+
+        def run(request: Any) -> tuple[int, dict[str, str], str]:
+            action()
+            return self._accept(request)
+
+        self.failures.append(run)
 
     def _create(self, request: Any) -> tuple[int, dict[str, str], str]:
+        self.attempts += 1
         if self.failures:
-            status, body = self.failures.pop(0)
-            return status, {"Content-Type": "application/json"}, json.dumps(body)
+            return self.failures.pop(0)(request)
+        return self._accept(request)
+
+    def _accept(self, request: Any) -> tuple[int, dict[str, str], str]:
         form = dict(parse_qsl(request.body))
         self.sent.append(form)
         sid = f"SM{len(self.sent):032x}"

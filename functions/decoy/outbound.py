@@ -16,7 +16,10 @@ from aws_lambda_powertools.utilities.idempotency import (
 )
 from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyAlreadyInProgressError,
+    IdempotencyPersistenceLayerError,
 )
+from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from decoy import shield
 from decoy.campaigns import REPLY, Campaign
@@ -83,8 +86,23 @@ def _send(client: Any, params: dict[str, str]) -> dict[str, Any]:
             raise TransientSendError(f"twilio {exc.status}/{exc.code}") from None
         return {"outcome": "SendFailed", "error_code": exc.code, "status": exc.status}
     except OSError as exc:  # connection refused, reset, timeout (requests' errors are OSErrors)
-        raise TransientSendError(type(exc).__name__) from None
+        if never_reached_twilio(exc):
+            raise TransientSendError(type(exc).__name__) from None
+        # Twilio may have taken the message and the answer got lost: a retry could send it
+        # twice, so this is recorded like a permanent outcome (at most once).
+        return {"outcome": "SendUncertain", "error": type(exc).__name__}
     return {"outcome": "Sent", "message_sid": message.sid}
+
+
+def never_reached_twilio(exc: OSError) -> bool:
+    """True only when no connection was made (refused, DNS, connect timeout): safe to retry."""
+    from requests.exceptions import ConnectTimeout
+    from urllib3.exceptions import NewConnectionError
+
+    if isinstance(exc, ConnectTimeout):
+        return True
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    return isinstance(reason, NewConnectionError)
 
 
 def _already_handled(response: dict[str, Any], _record: Any) -> dict[str, Any]:
@@ -93,20 +111,23 @@ def _already_handled(response: dict[str, Any], _record: Any) -> dict[str, Any]:
 
 
 @functools.cache
-def _send_once(table_name: str, dynamodb: Any) -> Callable[..., dict[str, Any]]:
+def _send_once(table_name: str, dynamodb: Any,
+               expires_after: int = IDEMPOTENCY_SECONDS) -> Callable[..., dict[str, Any]]:
     """The send wrapped in powertools idempotency, keyed by the order's sid."""
     persistence = DynamoDBPersistenceLayer(table_name=table_name, key_attr="pk",
                                            boto3_client=dynamodb)
     # No lambda context registered on purpose: an attempt that crashed mid-send stays
     # INPROGRESS, so a retry never sends a second time (at most once, never unrecorded).
     config = IdempotencyConfig(event_key_jmespath="sid", raise_on_no_idempotency_key=True,
-                               expires_after_seconds=IDEMPOTENCY_SECONDS,
+                               expires_after_seconds=expires_after,
                                response_hook=_already_handled)
 
     @idempotent_function(data_keyword_argument="order", persistence_store=persistence,
                          config=config)
-    def send(*, order: dict[str, Any], client: Any, params: dict[str, str]) -> dict[str, Any]:
-        return _send(client, params)
+    def send(*, order: dict[str, Any], client: Any, params: dict[str, str],
+             done: list[dict[str, Any]]) -> dict[str, Any]:
+        done.append(_send(client, params))  # known even if the record then fails to complete
+        return done[-1]
 
     return send
 
@@ -121,7 +142,15 @@ def deliver(order: ReplyOrder, rt: Runtime, secrets: Secrets, delivery: Delivery
         return {"outcome": "UnknownCampaign"}
     set_campaign(campaign.id)
     logger.set_correlation_id(order.sid)
-    result = _deliver(campaign, order, rt, secrets, delivery, now)
+    try:
+        result = _deliver(campaign, order, rt, secrets, delivery, now)
+    except (TransientSendError, ClientError, BotoCoreError, IdempotencyPersistenceLayerError) \
+            as exc:
+        # Nothing was sent: raising lets Lambda's async retries try again, then the DLQ.
+        count("SendRetried")
+        logger.warning("reply not sent, left to the retries", extra={
+            "campaign": campaign.id, "error": type(exc).__name__, "detail": str(exc)[:200]})
+        raise
     count(result["outcome"])
     if result["outcome"] == "SendFailed":
         count(f"SendError{result['error_code']}")  # e.g. 21408: no geo permission
@@ -134,20 +163,32 @@ def deliver(order: ReplyOrder, rt: Runtime, secrets: Secrets, delivery: Delivery
 def _deliver(campaign: Campaign, order: ReplyOrder, rt: Runtime, secrets: Secrets,
              delivery: Delivery, now: float) -> dict[str, Any]:
     table = rt.settings.table_name
-    if rt.kill_switch_on(max_age=0):
-        return {"outcome": "KillSwitch"}
+    try:
+        if rt.kill_switch_on(max_age=0, fail_closed=False):
+            return {"outcome": "KillSwitch"}
+    except GetParameterError:
+        raise TransientSendError("kill switch unreadable") from None  # never a silent drop
     if shield.is_opted_out(rt.dynamodb, table, order.sender_key, now):
         return {"outcome": "OptedOut"}
     client = twilio_client(secrets.account_sid, secrets.auth_token, delivery.twilio_api_base_url)
     params = message_params(campaign, order.to, delivery.status_callback_url, order.text)
+    # A replayed webhook re-creates a fired schedule while its sid is in the sender's window:
+    # the record must outlive that window, or the replay would send a second reply.
+    expires = IDEMPOTENCY_SECONDS + campaign.limits(rt.settings.limits).sender_window_seconds
+    done: list[dict[str, Any]] = []
     try:
-        result = _send_once(table, rt.dynamodb)(order={"sid": order.sid}, client=client,
-                                                params=params)
+        result = _send_once(table, rt.dynamodb, expires)(order={"sid": order.sid},
+                                                         client=client, params=params, done=done)
     except IdempotencyAlreadyInProgressError:
         return {"outcome": "InProgress"}
-    except TransientSendError:
-        count("SendRetried")
-        raise
+    except IdempotencyPersistenceLayerError:
+        if not done:
+            raise
+        # Sent, but the record stays INPROGRESS: a retry would only find it in progress.
+        result = done[-1]
+        count("SendUnrecorded")
+        logger.warning("reply handled but its idempotency record stays in progress",
+                       extra={"outcome": result["outcome"]})
     if result.get("error_code") == OPTED_OUT_ERROR:
         shield.record_opt_out(rt.dynamodb, table, order.sender_key, now,
                               rt.settings.limits.opt_out_seconds)

@@ -11,14 +11,17 @@ import boto3
 from aws_lambda_powertools.utilities.parameters import SSMProvider
 from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
 from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
 
 from decoy.campaigns import Campaigns, load_campaigns
+from decoy.observability import logger
 from decoy.settings import Settings
 
 # One config for every client: fail fast (the webhook must answer quickly), and let
 # botocore's standard retry mode handle throttling instead of hand-written loops.
+# total_max_attempts counts the first try (botocore's max_attempts counts retries only).
 BOTO_CONFIG = Config(connect_timeout=2, read_timeout=3,
-                     retries={"mode": "standard", "max_attempts": 3})
+                     retries={"mode": "standard", "total_max_attempts": 3})
 SECRETS_MAX_AGE = 900
 BLOCKED_CACHE_SIZE = 10_000
 KILL_SWITCH_ON = {"on", "true", "1", "yes"}
@@ -68,24 +71,35 @@ class Runtime:
     budget_spent_until: float = 0.0  # epoch: the daily budget is known spent until then
 
     def secrets(self) -> Secrets:
+        """The three secrets, or GetParameterError whatever way SSM failed."""
         s = self.settings
-        values = self.ssm.get_parameters_by_name(
-            {s.account_sid_parameter: {}, s.auth_token_parameter: {}, s.hash_key_parameter: {}},
-            decrypt=True, max_age=SECRETS_MAX_AGE,
-        )
-        return Secrets(
-            account_sid=str(values[s.account_sid_parameter]),
-            auth_token=str(values[s.auth_token_parameter]),
-            hash_key=str(values[s.hash_key_parameter]).encode("utf-8"),
-        )
+        try:
+            values = self.ssm.get_parameters_by_name(
+                {s.account_sid_parameter: {}, s.auth_token_parameter: {},
+                 s.hash_key_parameter: {}},
+                decrypt=True, max_age=SECRETS_MAX_AGE,
+            )
+            return Secrets(
+                account_sid=str(values[s.account_sid_parameter]),
+                auth_token=str(values[s.auth_token_parameter]),
+                hash_key=str(values[s.hash_key_parameter]).encode("utf-8"),
+            )
+        # powertools lets throttling through as ClientError and answers an SSM
+        # InternalServerError with no value at all (KeyError here).
+        except (ClientError, BotoCoreError, KeyError) as exc:
+            raise GetParameterError(f"secrets unavailable: {type(exc).__name__}") from None
 
-    def kill_switch_on(self, max_age: int | None = None) -> bool:
-        """True when the operator stopped everything, or when we cannot tell (fail closed)."""
+    def kill_switch_on(self, max_age: int | None = None, *, fail_closed: bool = True) -> bool:
+        """True when the operator stopped everything, or when we cannot tell (fail closed);
+        with fail_closed=False an unreadable switch raises GetParameterError instead."""
         try:
             value = self.ssm.get(self.settings.kill_switch_parameter,
                                  max_age=self.settings.kill_switch_cache_seconds
                                  if max_age is None else max_age)
         except GetParameterError:
+            if not fail_closed:
+                raise
+            logger.warning("kill switch unreadable, failing closed")
             return True
         return str(value).strip().lower() in KILL_SWITCH_ON
 

@@ -160,10 +160,11 @@ def reserve_reply(ddb: Any, table: str, key: str, sid: str, now: float, budget: 
         if exc.response["Error"]["Code"] != "TransactionCanceledException":
             raise
         reasons = [r.get("Code", "None") for r in exc.response.get("CancellationReasons", [])]
+        # Checked first: a retried write that already reserved may also find the budget full.
+        if len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed":
+            return True  # this sid already holds its reservation (a retried webhook or write)
         if reasons and reasons[0] == "ConditionalCheckFailed":
             return False
-        if len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed":
-            return True  # this sid already holds its reservation (a retried webhook)
         raise
     return True
 

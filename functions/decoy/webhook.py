@@ -11,6 +11,7 @@ from urllib.parse import parse_qsl
 from twilio.request_validator import RequestValidator
 
 MAX_BODY_BYTES = 16 * 1024
+MAX_REASON_CHARS = 160
 ROUTES = ("/sms", "/voice", "/status")
 FORM_TYPE = "application/x-www-form-urlencoded"
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
@@ -20,6 +21,8 @@ class Rejected(Exception):
     """A request we refuse, with the HTTP status and a one-line reason."""
 
     def __init__(self, status: int, reason: str):
+        # Reasons may quote the request: keep them one printable line, and short.
+        reason = "".join(c if c.isprintable() else "?" for c in reason)[:MAX_REASON_CHARS]
         super().__init__(reason)
         self.status = status
         self.reason = reason
@@ -99,6 +102,14 @@ def _form(body: str) -> dict[str, str]:
     return form
 
 
+def _as_map(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _as_str(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
 def parse(event: dict[str, Any]) -> Webhook:
     """Check method, route, content type and size; decode the form. Raises Rejected."""
     if not isinstance(event, dict):
@@ -107,7 +118,14 @@ def parse(event: dict[str, Any]) -> Webhook:
     if not isinstance(headers, dict):
         raise Rejected(400, "headers are not a map")
     headers = {str(k).lower(): str(v) for k, v in headers.items()}
-    event = {**event, "headers": headers}
+    # Fields of an unexpected type read as absent: refused below with a 4xx, never a crash.
+    context = _as_map(event.get("requestContext"))
+    event = {**event, "headers": headers, "rawPath": _as_str(event.get("rawPath")),
+             "rawQueryString": _as_str(event.get("rawQueryString")),
+             "requestContext": {"domainName": _as_str(context.get("domainName")),
+                                "stage": _as_str(context.get("stage")),
+                                "http": {k: _as_str(v) for k, v in
+                                         _as_map(context.get("http")).items()}}}
     method = ((event.get("requestContext") or {}).get("http") or {}).get("method", "")
     route = _route(event)
     if route not in ROUTES:

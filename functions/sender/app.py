@@ -10,6 +10,8 @@ from typing import Any
 if not __package__:  # imported as a top-level `app` (e.g. `cd functions/sender; import app`)
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
+
 from decoy import clock, outbound, runtime
 from decoy.observability import count, logger, observed
 from decoy.schedule import ReplyOrder
@@ -31,4 +33,11 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         count("SendDropped")
         return {"outcome": "InvalidOrder"}
     rt = runtime.get()
-    return outbound.deliver(order, rt, rt.secrets(), delivery(), clock.now())
+    try:
+        secrets = rt.secrets()
+    except GetParameterError:
+        # Nothing sent yet: raising lets Lambda's async retries try again, then the DLQ.
+        logger.error("secrets unavailable, reply left to the retries")
+        count("SendRetried")
+        raise
+    return outbound.deliver(order, rt, secrets, delivery(), clock.now())
