@@ -6,7 +6,7 @@ SAM_VENV := .venv-sam
 REQS := requirements.txt requirements-dev.txt $(wildcard functions/*/requirements.txt)
 
 .DEFAULT_GOAL := help
-.PHONY: help run demo test lint format build validate bench bench-flood campaigns clean
+.PHONY: help run demo test lint format build validate bench bench-flood campaigns ops clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -40,8 +40,9 @@ format: $(VENV)/.installed  ## ruff format + import sort
 campaigns: $(VENV)/.installed  ## validate campaigns.json and print each reply's SMS segments
 	cd functions && ../$(BIN)/python -m decoy.campaigns
 
-validate: $(SAM_VENV)/.installed  ## sam validate --lint (cfn-lint)
+validate: $(SAM_VENV)/.installed  ## sam validate --lint, cfn-lint on the nested ops stack
 	SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam validate --lint
+	$(SAM_VENV)/bin/cfn-lint infra/observability.yaml
 
 build: $(SAM_VENV)/.installed  ## sam build for python3.13/arm64 (no Docker needed)
 	SAM_CLI_TELEMETRY=0 PYENV_VERSION=$${PYENV_VERSION:-3.11.7:3.13.0} $(SAM_VENV)/bin/sam build
@@ -51,6 +52,9 @@ bench: $(VENV)/.installed build  ## benchmarks: print ratios measured in one run
 
 bench-flood: $(VENV)/.installed  ## 100,000-webhook flood on moto: the cost shield's figures
 	$(BIN)/python bench/flood.py
+
+ops: $(VENV)/.installed  ## operate the deployed stack: ARGS="connect|stats|kill-switch on|off|status"
+	$(BIN)/python -m decoy_ops $(ARGS)
 
 clean:  ## remove venvs and build output
 	rm -rf $(VENV) $(SAM_VENV) .aws-sam

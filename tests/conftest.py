@@ -18,7 +18,10 @@ sys.path.insert(0, str(ROOT / "functions"))
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from log_privacy import pytest_runtest_makereport, pytest_terminal_summary  # noqa: E402, F401
 from twilio_fakes import ACCOUNT_SID, AUTH_TOKEN, HASH_KEY, FakeTwilioApi  # noqa: E402
+
+pytest_plugins = ("pytester",)  # tests/test_log_privacy.py runs an inner session
 
 REGION = "eu-west-3"
 ACCOUNT = "123456789012"

@@ -9,15 +9,17 @@ import json
 import re
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit
 
 import responses
+from log_privacy import remember
 from twilio.request_validator import RequestValidator
 
 EVENT_FILE = Path(__file__).with_name("events") / "http_api_v2_sms.json"
 AUTH_TOKEN = "test-auth-token-0123456789abcdef"
 ACCOUNT_SID = "AC" + "0" * 32
 HASH_KEY = "test-hash-key-for-hmac"
+DEFAULT_BODY = "salut, tu es libre ce soir ?"  # long enough for the log-privacy scan to spot
 _sids = itertools.count(1)
 
 
@@ -36,6 +38,7 @@ def api_event(route: str = "/sms", form: dict[str, str] | None = None, *,
               domain: str = "abc123.execute-api.eu-west-3.amazonaws.com",
               method: str = "POST") -> dict[str, Any]:
     """An HTTP API payload 2.0 event as API Gateway delivers it, signed as Twilio would."""
+    remember(form or {})  # its number and body must never show up in any captured log
     event = copy.deepcopy(json.loads(EVENT_FILE.read_text()))
     raw_path = route if stage == "$default" else f"/{stage}{route}"
     body = urlencode(form or {})
@@ -51,7 +54,7 @@ def api_event(route: str = "/sms", form: dict[str, str] | None = None, *,
     return event
 
 
-def sms_form(sender: str, to: str, body: str = "salut", sid: str | None = None,
+def sms_form(sender: str, to: str, body: str = DEFAULT_BODY, sid: str | None = None,
              **extra: str) -> dict[str, str]:
     return {"MessageSid": sid or new_sid(), "SmsSid": "", "AccountSid": ACCOUNT_SID,
             "From": sender, "To": to, "Body": body, "NumMedia": "0", **extra}
@@ -89,3 +92,42 @@ class FakeTwilioApi:
                    "messaging_service_sid": form.get("MessagingServiceSid"),
                    "account_sid": ACCOUNT_SID, "num_segments": "2"}
         return 201, {"Content-Type": "application/json"}, json.dumps(message)
+
+
+class FakeTwilioNumbers:
+    """Twilio's IncomingPhoneNumbers API as the ops command uses it: list by number, update."""
+
+    DEMO_SMS_URL = "https://demo.twilio.com/welcome/sms/reply"
+    DEMO_VOICE_URL = "https://demo.twilio.com/welcome/voice/"
+
+    def __init__(self, mock: responses.RequestsMock, numbers: list[str],
+                 base_url: str = "https://api.twilio.com"):
+        self.updates: list[dict[str, str]] = []
+        self.numbers = {number: {
+            "sid": f"PN{i:032x}", "account_sid": ACCOUNT_SID, "phone_number": number,
+            "friendly_name": number, "sms_url": self.DEMO_SMS_URL, "sms_method": "POST",
+            "voice_url": self.DEMO_VOICE_URL, "voice_method": "POST",
+            "sms_application_sid": "", "voice_application_sid": ""}
+            for i, number in enumerate(numbers, start=1)}
+        root = re.escape(base_url.rstrip("/")) + r"/2010-04-01/Accounts/AC\w+/IncomingPhoneNumbers"
+        mock.add_callback(responses.GET, re.compile(root + r"\.json"), callback=self._list)
+        mock.add_callback(responses.POST, re.compile(root + r"/(PN\w+)\.json"),
+                          callback=self._update)
+
+    def _list(self, request: Any) -> tuple[int, dict[str, str], str]:
+        wanted = parse_qs(urlsplit(request.url).query).get("PhoneNumber", [""])[0]
+        found = [n for number, n in self.numbers.items() if wanted in number]
+        page = {"incoming_phone_numbers": found, "page": 0, "page_size": 50, "start": 0,
+                "end": len(found), "uri": urlsplit(request.url).path,
+                "first_page_uri": urlsplit(request.url).path, "next_page_uri": None,
+                "previous_page_uri": None}
+        return 200, {"Content-Type": "application/json"}, json.dumps(page)
+
+    def _update(self, request: Any) -> tuple[int, dict[str, str], str]:
+        sid = request.url.rsplit("/", 1)[1].removesuffix(".json")
+        (number,) = [n for n in self.numbers.values() if n["sid"] == sid]
+        form = dict(parse_qsl(request.body, keep_blank_values=True))
+        self.updates.append(form)
+        for key, value in form.items():  # SmsUrl -> sms_url
+            number[re.sub(r"(?<!^)([A-Z])", r"_\1", key).lower()] = value
+        return 200, {"Content-Type": "application/json"}, json.dumps(number)

@@ -108,9 +108,12 @@ def _decide(inbound: Inbound, rt: Runtime, target: ScheduleTarget, hash_key: byt
                 and not rt.live.seen(key, now):  # most likely the sender's first message
             decision = shield.record_first_message(rt.dynamodb, table, key, inbound.sid, now,
                                                    limits)
-            if decision is not None and decision.verdict is shield.Verdict.BUDGET_SPENT:
+            verdict = decision.verdict if decision else None
+            if verdict is shield.Verdict.BUDGET_SPENT:
                 rt.budget_spent_until = next_utc_midnight(now)
                 return "BlockedBudget"
+            if verdict is shield.Verdict.ACCEPTED:
+                count("BudgetUsed")  # taken with the window, in the same transaction
         if decision is None:
             decision = shield.record_message(rt.dynamodb, table, key, inbound.sid, now, limits)
         if decision.verdict in (shield.Verdict.OVER_QUOTA, shield.Verdict.OPTED_OUT):
@@ -119,10 +122,12 @@ def _decide(inbound: Inbound, rt: Runtime, target: ScheduleTarget, hash_key: byt
         rt.live.add(key, decision.window_ends)
         if not decision.reply_due(limits):
             return "Duplicate" if decision.verdict is shield.Verdict.DUPLICATE else "Counted"
-        if not decision.reply_reserved and not shield.reserve_reply(
-                rt.dynamodb, table, key, inbound.sid, now, limits.daily_reply_budget):
-            rt.budget_spent_until = next_utc_midnight(now)
-            return "BlockedBudget"
+        if not decision.reply_reserved:
+            if not shield.reserve_reply(rt.dynamodb, table, key, inbound.sid, now,
+                                        limits.daily_reply_budget):
+                rt.budget_spent_until = next_utc_midnight(now)
+                return "BlockedBudget"
+            count("BudgetUsed")  # one unit of today's budget: the alarms sum it, no extra call
     except (ClientError, BotoCoreError) as exc:
         logger.warning("counter write failed, nothing scheduled", extra={"error": _code(exc)})
         return "StoreFailed"
@@ -164,6 +169,7 @@ def record_status(webhook: Webhook, rt: Runtime) -> str:
     status = webhook.form.get("MessageStatus", "").lower()
     if status not in DELIVERY_STATUSES:
         raise Rejected(400, "missing or unknown MessageStatus")
+    logger.set_correlation_id(webhook.form.get("MessageSid") or None)
     count(f"Status{status.capitalize()}")
     error = webhook.form.get("ErrorCode", "")
     if _ERROR_CODE.match(error):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 import os
 from collections.abc import Callable
 from typing import Any
@@ -21,7 +22,37 @@ def _masked_json(record: dict[str, Any]) -> str:
     return mask_all(json.dumps(record, default=str, ensure_ascii=False, separators=(",", ":")))
 
 
+_RECORD_ATTRIBUTES = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
+    "message", "asctime"}
+
+
+class MaskNumbers(logging.Filter):
+    """Mask phone numbers in a record itself, so every handler (not only ours) sees them masked."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str):
+            record.msg, record.args = mask_all(record.getMessage()), None
+        for name, value in list(vars(record).items()):
+            if name not in _RECORD_ATTRIBUTES and isinstance(value, str):
+                setattr(record, name, mask_all(value))
+        if record.exc_info and not record.exc_text:
+            record.exc_text = mask_all(logging.Formatter().formatException(record.exc_info))
+        return True
+
+
+MASK_NUMBERS = MaskNumbers()
+
+
+def mask_library_logs() -> None:
+    """Libraries' records (botocore, twilio, ...) reach the root handlers: mask there too."""
+    for handler in logging.root.handlers:
+        if MASK_NUMBERS not in handler.filters:
+            handler.addFilter(MASK_NUMBERS)
+
+
 logger = Logger(service=SERVICE, json_serializer=_masked_json)
+logger.addFilter(MASK_NUMBERS)
+mask_library_logs()  # in Lambda the runtime's root handler exists before our import
 # Totals (dimension: service) feed the alarms; the per-campaign copy feeds the dashboard.
 NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "DecoyNumber")  # template default
 metrics = Metrics(service=SERVICE, namespace=NAMESPACE)

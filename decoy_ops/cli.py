@@ -1,0 +1,191 @@
+"""python -m decoy_ops: connect a Twilio number, read today's anonymous stats, kill switch."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, replace
+from typing import Any
+
+import boto3
+from botocore.exceptions import BotoCoreError, ClientError
+
+from decoy import clock
+from decoy.campaigns import load_campaigns
+from decoy_ops import connect, stats, switch
+from decoy_ops.stack import OpsError, Stack, resolve, samconfig_defaults
+
+SERVICE = "decoy-number"  # POWERTOOLS_SERVICE_NAME in template.yaml: the metrics' dimension
+EPILOG = ("Names come from the stack's CloudFormation outputs unless given as flags; with "
+          "explicit flags and AWS_ENDPOINT_URL it works against a local (moto) stack too.")
+
+
+def _common() -> argparse.ArgumentParser:
+    defaults = samconfig_defaults()
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--stack-name", default=defaults["stack_name"],
+                        help="deployed stack to read outputs from (default: samconfig.toml, "
+                             "%(default)s)")
+    common.add_argument("--region", default=defaults["region"],
+                        help="AWS region (default: samconfig.toml, %(default)s)")
+    return common
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = _common()
+    parser = argparse.ArgumentParser(prog="python -m decoy_ops", description=__doc__,
+                                     epilog=EPILOG)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = commands.add_parser(
+        "connect", parents=[common], epilog=EPILOG,
+        help="point Twilio numbers' SMS and voice webhooks at the stack (dry run by default)",
+        description="Point each decoy number's SMS and voice webhooks (HTTP POST) at the "
+                    "stack's API through Twilio's API. Prints the changes; --apply makes them.")
+    p.add_argument("numbers", nargs="*", metavar="NUMBER",
+                   help="E.164 decoy number(s) from campaigns.json (default: all of them)")
+    p.add_argument("--apply", action="store_true", help="change the numbers (default: dry run)")
+    p.add_argument("--sms-url", help="SMS webhook (default: output SmsWebhookUrl)")
+    p.add_argument("--voice-url", help="voice webhook (default: output VoiceWebhookUrl)")
+    p.add_argument("--twilio-api-base-url",
+                   help="another Twilio REST API, e.g. the local fake (http://127.0.0.1:PORT)")
+    p.add_argument("--account-sid-parameter",
+                   help="SSM name of the account SID (default: the stack's parameter); "
+                        "TWILIO_ACCOUNT_SID + TWILIO_AUTH_TOKEN in the environment win")
+    p.add_argument("--auth-token-parameter",
+                   help="SSM name of the auth token (default: the stack's parameter)")
+    p.set_defaults(run=run_connect)
+
+    p = commands.add_parser(
+        "stats", parents=[common], epilog=EPILOG,
+        help="today's anonymous counts and the reply budget left",
+        description="Today's (UTC) reply budget used and left, the kill switch, and the "
+                    "count of each outcome in total and per campaign. Never a number.")
+    p.add_argument("--table", help="DynamoDB table (default: output TableName)")
+    p.add_argument("--daily-budget", type=int,
+                   help="replies per UTC day (default: output DailyReplyBudget)")
+    p.add_argument("--kill-switch-parameter",
+                   help="SSM name of the kill switch (default: output KillSwitchParameterName)")
+    p.add_argument("--namespace", help="metrics namespace (default: the stack's MetricsNamespace)")
+    p.add_argument("--service", default=SERVICE, help="metrics 'service' dimension (%(default)s)")
+    p.add_argument("--no-metrics", action="store_true",
+                   help="skip CloudWatch (e.g. a local stack): budget and kill switch only")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.set_defaults(run=run_stats)
+
+    p = commands.add_parser(
+        "kill-switch", parents=[common], epilog=EPILOG,
+        help="turn the kill switch on or off, or show it",
+        description="on: nothing new is scheduled (within KillSwitchCacheSeconds) and no "
+                    "pending reply is sent. off: back to normal. status: show it.")
+    p.add_argument("action", choices=["on", "off", "status"])
+    p.add_argument("--kill-switch-parameter",
+                   help="SSM name of the kill switch (default: output KillSwitchParameterName)")
+    p.set_defaults(run=run_kill_switch)
+    return parser
+
+
+class Aws:
+    """boto3 clients for the chosen region, created on first use."""
+
+    def __init__(self, region: str | None):
+        self._region = region
+        self._clients: dict[str, Any] = {}
+
+    def __call__(self, service: str) -> Any:
+        if service not in self._clients:
+            self._clients[service] = boto3.client(service, region_name=self._region)
+        return self._clients[service]
+
+
+def _kill_switch_name(args: argparse.Namespace, stack: Stack) -> str:
+    return resolve(args.kill_switch_parameter,
+                   lambda: stack.output("KillSwitchParameterName", "--kill-switch-parameter"))
+
+
+def run_kill_switch(args: argparse.Namespace, aws: Aws, stack: Stack, now: float) -> int:
+    name = _kill_switch_name(args, stack)
+    if args.action != "status":
+        switch.turn(aws("ssm"), name, on=args.action == "on")
+    print(f"kill switch {name}: {switch.explain(switch.read(aws('ssm'), name))}")
+    if args.action == "on":
+        print("  the receiver re-reads it within KillSwitchCacheSeconds (default 30 s); "
+              "the sender before every send")
+    return 0
+
+
+def run_stats(args: argparse.Namespace, aws: Aws, stack: Stack, now: float) -> int:
+    table = resolve(args.table, lambda: stack.output("TableName", "--table"))
+    budget = args.daily_budget if args.daily_budget is not None else int(
+        stack.output("DailyReplyBudget", "--daily-budget"))
+    value = switch.read(aws("ssm"), _kill_switch_name(args, stack))
+    today = stats.Today(day=clock.utc_day(now), budget=budget,
+                        used=stats.budget_used_today(aws("dynamodb"), table, now),
+                        kill_switch="on" if switch.is_on(value) else "off")
+    if not args.no_metrics:
+        namespace = resolve(args.namespace,
+                            lambda: stack.parameter("MetricsNamespace", "--namespace"))
+        campaigns = [c.id for c in load_campaigns()]
+        try:
+            counts = stats.counts_today(aws("cloudwatch"), namespace, args.service, campaigns,
+                                        now)
+            today = replace(today, counts=counts)
+        except (ClientError, BotoCoreError) as exc:
+            today = replace(today, metrics_error=type(exc).__name__)
+    if args.json:
+        print(json.dumps({**asdict(today), "left": today.left}, indent=2))
+    else:
+        print("\n".join(stats.render(today)))
+    return 0
+
+
+def run_connect(args: argparse.Namespace, aws: Aws, stack: Stack, now: float) -> int:
+    from twilio.base.exceptions import TwilioRestException
+
+    from decoy.outbound import twilio_client  # loads twilio.rest: only this command needs it
+
+    campaigns = load_campaigns()
+    numbers = args.numbers or [c.number for c in campaigns]
+    unknown = [n for n in numbers if campaigns.for_number(n) is None]
+    if unknown:
+        raise OpsError(f"{', '.join(unknown)}: not in campaigns.json, the receiver would "
+                       "answer 404; add a campaign first")
+    wanted = connect.wanted_settings(
+        resolve(args.sms_url, lambda: stack.output("SmsWebhookUrl", "--sms-url")),
+        resolve(args.voice_url, lambda: stack.output("VoiceWebhookUrl", "--voice-url")))
+    sid, token = connect.twilio_credentials(
+        aws("ssm"),
+        lambda: resolve(args.account_sid_parameter, lambda: stack.parameter(
+            "TwilioAccountSidParameter", "--account-sid-parameter")),
+        lambda: resolve(args.auth_token_parameter, lambda: stack.parameter(
+            "TwilioAuthTokenParameter", "--auth-token-parameter")))
+    client = twilio_client(sid, token, args.twilio_api_base_url)
+    try:
+        plans = [connect.plan_for(connect.find_number(client, n), n, wanted) for n in numbers]
+        for plan in plans:
+            print("\n".join(connect.describe(plan)))
+        pending = [p for p in plans if p.sid and p.changes]
+        if pending and not args.apply:
+            print(f"dry run: {len(pending)} number(s) would change; run again with --apply")
+        elif pending:
+            for plan in pending:
+                connect.apply(client, plan)
+            print(f"applied: {len(pending)} number(s) now point at this stack")
+    except TwilioRestException as exc:
+        raise OpsError(f"Twilio API: HTTP {exc.status}, error {exc.code}") from None
+    except OSError as exc:  # requests' connection errors: wrong --twilio-api-base-url, offline
+        raise OpsError(f"Twilio API unreachable: {type(exc).__name__}") from None
+    return 1 if any(p.sid is None for p in plans) else 0
+
+
+def main(argv: Sequence[str] | None = None, now: Callable[[], float] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    aws = Aws(args.region)
+    stack = Stack(args.stack_name, lambda: aws("cloudformation"))
+    try:
+        return args.run(args, aws, stack, (now or clock.now)())
+    except (OpsError, ClientError, BotoCoreError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1

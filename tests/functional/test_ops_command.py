@@ -1,0 +1,204 @@
+"""python -m decoy_ops on moto and a fake Twilio API: connect, stats, kill-switch."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime
+
+import boto3
+import pytest
+import responses
+from conftest import schedules
+from twilio_fakes import FakeTwilioNumbers, api_event, sms_form
+
+from decoy.campaigns import load_campaigns
+from decoy_local.template import load_template
+from decoy_ops.cli import SERVICE, main
+from receiver.app import lambda_handler as receive
+
+DECOY = "+33939000001"
+NOW = 1_795_424_400.0  # 2026-11-23T09:00:00Z
+SMS_URL = "https://abc123.execute-api.eu-west-3.amazonaws.com/sms"
+VOICE_URL = "https://abc123.execute-api.eu-west-3.amazonaws.com/voice"
+E164 = re.compile(r"\+\d{8,15}")
+
+
+@pytest.fixture
+def ops(capsys):
+    """Run the command in-process; return (exit status, stdout, stderr)."""
+    def run(*argv: str) -> tuple[int, str, str]:
+        status = main(list(argv), now=lambda: NOW)
+        out, err = capsys.readouterr()
+        return status, out, err
+    return run
+
+
+@pytest.fixture
+def stack(aws):
+    """A deployed stack as CloudFormation describes it: only the outputs ops reads."""
+    cfn = boto3.client("cloudformation")
+    outputs = {"TableName": aws.stack.table_name, "DailyReplyBudget": "500",
+               "KillSwitchParameterName": aws.env["KILL_SWITCH_PARAMETER"],
+               "SmsWebhookUrl": SMS_URL, "VoiceWebhookUrl": VOICE_URL}
+    template = {
+        "Parameters": {"MetricsNamespace": {"Type": "String", "Default": "DecoyNumber"},
+                       "TwilioAccountSidParameter": {"Type": "String"},
+                       "TwilioAuthTokenParameter": {"Type": "String"}},
+        "Resources": {"Queue": {"Type": "AWS::SQS::Queue"}},
+        "Outputs": {k: {"Value": v} for k, v in outputs.items()}}
+    cfn.create_stack(StackName="decoy-number", TemplateBody=json.dumps(template),
+                     Parameters=[{"ParameterKey": k, "ParameterValue": aws.stack.parameters[k]}
+                                 for k in ("TwilioAccountSidParameter",
+                                           "TwilioAuthTokenParameter")])
+    return outputs
+
+
+@pytest.fixture
+def numbers():
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        yield FakeTwilioNumbers(mock, [c.number for c in load_campaigns()])
+
+
+def test_stats_reads_the_service_dimension_the_functions_write():
+    env = load_template()["Globals"]["Function"]["Environment"]["Variables"]
+    assert env["POWERTOOLS_SERVICE_NAME"] == SERVICE
+
+
+@pytest.mark.parametrize("command", [[], ["connect"], ["stats"], ["kill-switch"]])
+def test_every_subcommand_explains_itself_with_help(capsys, command):
+    with pytest.raises(SystemExit) as exit_:
+        main([*command, "--help"])
+    assert exit_.value.code == 0
+    assert capsys.readouterr().out.startswith("usage: python -m decoy_ops")
+
+
+def test_kill_switch_on_stops_new_replies_and_off_restores_them(aws, ops, lambda_context,
+                                                                monkeypatch):
+    monkeypatch.setenv("KILL_SWITCH_CACHE_SECONDS", "0")
+    name = ["--kill-switch-parameter", aws.env["KILL_SWITCH_PARAMETER"]]
+
+    status, out, _ = ops("kill-switch", "on", *name)
+    receive(api_event("/sms", sms_form("+33611111111", DECOY)), lambda_context)
+    assert status == 0 and "ON" in out
+    assert schedules(aws) == []
+
+    status, out, _ = ops("kill-switch", "off", *name)
+    receive(api_event("/sms", sms_form("+33622222222", DECOY)), lambda_context)
+    assert status == 0 and "off" in out
+    assert len(schedules(aws)) == 1
+    assert "off: replies are scheduled" in ops("kill-switch", "status", *name)[1]
+
+
+def test_kill_switch_finds_its_parameter_in_the_stack_outputs(stack, ops):
+    ops("kill-switch", "on")
+    status, out, _ = ops("kill-switch", "status")
+    assert status == 0
+    assert out.startswith(f"kill switch {stack['KillSwitchParameterName']}: ON")
+
+
+def test_missing_kill_switch_reads_as_on_like_the_functions_do(aws, ops):
+    status, out, _ = ops("kill-switch", "status", "--kill-switch-parameter", "/nope")
+    assert status == 0 and "ON (parameter missing" in out
+
+
+def test_stats_prints_budget_used_and_left_and_never_a_number(aws, ops, lambda_context):
+    for sender in ("+33611111111", "+33622222222", "+33622222222"):
+        receive(api_event("/sms", sms_form(sender, DECOY)), lambda_context)
+
+    status, out, _ = ops("stats", "--table", aws.stack.table_name, "--daily-budget", "500",
+                         "--kill-switch-parameter", aws.env["KILL_SWITCH_PARAMETER"],
+                         "--no-metrics")
+
+    assert status == 0
+    assert "reply budget  2 used of 500, 498 left" in out
+    assert "kill switch   off" in out
+    assert not E164.search(out)
+
+
+def test_stats_sums_todays_metrics_in_total_and_per_campaign(stack, ops):
+    cloudwatch = boto3.client("cloudwatch")
+    today, yesterday = (datetime.fromtimestamp(t, UTC) for t in (NOW - 3600, NOW - 86400))
+    for when, value in ((today, 7), (yesterday, 100)):
+        for dims in ([], [{"Name": "campaign", "Value": "fr"}]):
+            cloudwatch.put_metric_data(Namespace="DecoyNumber", MetricData=[{
+                "MetricName": "Received", "Timestamp": when, "Value": value, "Unit": "Count",
+                "Dimensions": [*dims, {"Name": "service", "Value": "decoy-number"}]}])
+
+    status, out, _ = ops("stats")
+
+    assert status == 0
+    header, received = [line.split() for line in out.splitlines()
+                        if line.split()[:1] in (["all"], ["Received"])]
+    assert header == ["all", "fr"]  # campaigns without any count today are left out
+    assert received == ["Received", "7", "7"]
+    assert "0 used of 500, 500 left" in out
+
+
+def test_connect_is_a_dry_run_until_applied_then_points_both_webhooks(stack, ops, numbers):
+    status, out, _ = ops("connect", DECOY)
+    assert status == 0
+    assert f"sms_url: {FakeTwilioNumbers.DEMO_SMS_URL} -> {SMS_URL}" in out
+    assert "dry run: 1 number(s) would change" in out
+    assert numbers.updates == []
+
+    status, out, _ = ops("connect", DECOY, "--apply")
+    assert status == 0 and "applied: 1 number(s)" in out
+    assert numbers.updates == [{"SmsUrl": SMS_URL, "VoiceUrl": VOICE_URL}]  # methods were POST
+    assert "already pointed at this stack" in ops("connect", DECOY)[1]
+
+
+def test_connect_defaults_to_every_campaign_number(stack, ops, numbers):
+    status, _, _ = ops("connect", "--apply")
+    assert status == 0
+    assert len(numbers.updates) == len(list(load_campaigns()))
+
+
+def test_connect_clears_a_twiml_app_that_would_override_the_webhooks(stack, ops, numbers):
+    numbers.numbers[DECOY]["voice_application_sid"] = "AP" + "1" * 32
+    ops("connect", DECOY, "--apply")
+    assert numbers.updates[0]["VoiceApplicationSid"] == ""
+
+
+def test_connect_refuses_a_number_that_is_not_a_campaign(stack, ops, numbers):
+    status, _, err = ops("connect", "+33939999999")
+    assert status == 1 and "not in campaigns.json" in err
+    assert numbers.updates == []
+
+
+def test_connect_reports_a_campaign_number_the_account_does_not_own(stack, ops, numbers):
+    del numbers.numbers[DECOY]
+    status, out, _ = ops("connect", DECOY, "--apply")
+    assert status == 1 and "not a number of this Twilio account" in out
+
+
+def test_connect_works_with_explicit_flags_and_another_twilio_base_url(aws, ops):
+    base = "http://127.0.0.1:8919"
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        fake = FakeTwilioNumbers(mock, [DECOY], base_url=base)
+        status, _, _ = ops("connect", DECOY, "--apply", "--sms-url", "http://127.0.0.1:3000/sms",
+                           "--voice-url", "http://127.0.0.1:3000/voice",
+                           "--twilio-api-base-url", base,
+                           "--account-sid-parameter", aws.stack.parameters[
+                               "TwilioAccountSidParameter"],
+                           "--auth-token-parameter", aws.stack.parameters[
+                               "TwilioAuthTokenParameter"])
+    assert status == 0
+    assert fake.updates[0]["SmsUrl"] == "http://127.0.0.1:3000/sms"
+
+
+def test_without_a_stack_and_without_flags_the_error_names_the_flag(aws, ops):
+    status, _, err = ops("stats", "--no-metrics")
+    assert status == 1
+    assert "cannot read stack 'decoy-number'" in err
+
+
+def test_an_unreachable_twilio_api_is_a_one_line_error(aws, ops):
+    with responses.RequestsMock():  # no route: every request fails to connect
+        status, _, err = ops("connect", DECOY, "--sms-url", SMS_URL, "--voice-url", VOICE_URL,
+                             "--account-sid-parameter",
+                             aws.stack.parameters["TwilioAccountSidParameter"],
+                             "--auth-token-parameter",
+                             aws.stack.parameters["TwilioAuthTokenParameter"])
+    assert status == 1
+    assert err == "error: Twilio API unreachable: ConnectionError\n"
