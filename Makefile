@@ -37,8 +37,8 @@ format: $(VENV)/.installed  ## ruff format + import sort
 	$(BIN)/ruff check --fix --select I .
 	$(BIN)/ruff format .
 
-campaigns: $(VENV)/.installed  ## validate campaigns.json and print each reply's SMS segments
-	cd functions && ../$(BIN)/python -m decoy.campaigns
+campaigns: $(VENV)/.installed  ## validate campaigns.json (or ARGS=file) and print each reply's SMS segments
+	PYTHONPATH=functions $(BIN)/python -m decoy.campaigns $(ARGS)
 
 validate: $(SAM_VENV)/.installed  ## sam validate --lint, cfn-lint on the nested ops stack
 	SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam validate --lint

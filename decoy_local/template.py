@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,41 @@ def load_template(path: Path = TEMPLATE) -> dict[str, Any]:
 def parameter_defaults(template: dict[str, Any]) -> dict[str, str]:
     """Each template Parameter's default, as the strings CloudFormation would pass."""
     return {name: str(spec.get("Default", "")) for name, spec in template["Parameters"].items()}
+
+
+def with_parameters(template: dict[str, Any], overrides: dict[str, str]) -> dict[str, Any]:
+    """A copy of the template whose Parameters default to `overrides`, as parameter_overrides do.
+
+    Checked like CloudFormation checks them: known name, AllowedValues, AllowedPattern,
+    and MinValue/MaxValue for Number parameters.
+    """
+    params = template["Parameters"]
+    for name, value in overrides.items():
+        spec = params.get(name)
+        if spec is None:
+            raise ValueError(f"unknown template Parameter {name}")
+        _check_parameter(name, spec, str(value))
+    return {**template, "Parameters": {
+        name: {**spec, "Default": str(overrides[name])} if name in overrides else spec
+        for name, spec in params.items()}}
+
+
+def _check_parameter(name: str, spec: dict[str, Any], value: str) -> None:
+    allowed = spec.get("AllowedValues")
+    if allowed is not None and value not in [str(v) for v in allowed]:
+        raise ValueError(f"{name}={value!r}: not one of {allowed}")
+    pattern = spec.get("AllowedPattern")
+    if pattern is not None and not re.fullmatch(pattern, value):
+        raise ValueError(f"{name}={value!r}: does not match {pattern}")
+    if spec.get("Type") == "Number":
+        try:
+            number = float(value)
+        except ValueError:
+            raise ValueError(f"{name}={value!r}: not a number") from None
+        if "MinValue" in spec and number < float(spec["MinValue"]):
+            raise ValueError(f"{name}={value}: below MinValue {spec['MinValue']}")
+        if "MaxValue" in spec and number > float(spec["MaxValue"]):
+            raise ValueError(f"{name}={value}: above MaxValue {spec['MaxValue']}")
 
 
 def resources_of_type(template: dict[str, Any], cfn_type: str) -> dict[str, dict[str, Any]]:
@@ -127,3 +163,23 @@ def _resolve(value: Any, values: dict[str, str]) -> Any:
             text = text.replace("${" + key + "}", str(val))
         return text
     return value
+
+
+def http_api_routes(template: dict[str, Any]) -> dict[str, str]:
+    """Route key ('POST /sms') -> logical ID of the function behind it, from HttpApi events."""
+    routes = {}
+    for logical_id, res in resources_of_type(template, "AWS::Serverless::Function").items():
+        for event in res["Properties"].get("Events", {}).values():
+            if event["Type"] == "HttpApi":
+                props = event["Properties"]
+                routes[f"{props['Method'].upper()} {props['Path']}"] = logical_id
+    return routes
+
+
+def http_api_throttling(template: dict[str, Any]) -> tuple[float, int]:
+    """The HTTP API's default route throttling (rate per second, burst), resolved."""
+    (_, api), = resources_of_type(template, "AWS::Serverless::HttpApi").items()
+    settings = api["Properties"].get("DefaultRouteSettings", {})
+    values = parameter_defaults(template)
+    return (float(_resolve(settings["ThrottlingRateLimit"], values)),
+            int(_resolve(settings["ThrottlingBurstLimit"], values)))

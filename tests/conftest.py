@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import sys
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,6 +29,7 @@ REGION = "eu-west-3"
 ACCOUNT = "123456789012"
 SENDER_ARN = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:decoy-sender"
 ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/decoy-scheduler"
+NOW = 1_795_424_400.0  # 2026-11-23T09:00:00Z
 
 
 @dataclass
@@ -146,3 +149,50 @@ def schedules(aws: Aws) -> list[dict[str, Any]]:
 
 def schedule_inputs(aws: Aws) -> list[dict[str, Any]]:
     return [json.loads(s["Target"]["Input"]) for s in schedules(aws)]
+
+
+@pytest.fixture
+def at(monkeypatch: pytest.MonkeyPatch) -> Callable[[float], float]:
+    """Move the handlers' clock: at(t) makes clock.now() return t (starts at NOW)."""
+    from decoy import clock
+
+    current = {"t": NOW}
+    monkeypatch.setattr(clock, "now", lambda: current["t"])
+
+    def move(t: float) -> float:
+        current["t"] = t
+        return t
+
+    return move
+
+
+def fire_all(aws: Aws, context: Any, now: float) -> list[dict[str, Any]]:
+    """What EventBridge Scheduler does at `now`: invoke the sender for every due schedule."""
+    from decoy_local.scheduler import fire_due
+    from sender.app import lambda_handler as send
+
+    return fire_due(aws.scheduler, aws.stack.schedule_group, now, lambda o: send(o, context))
+
+
+def campaign_entry(campaign_id: str, number: str, **fields: Any) -> dict[str, Any]:
+    """A French campaign for tests; `fields` override or add fields (reply_from, quotas...)."""
+    return {"id": campaign_id, "number": number, "language": "fr-FR",
+            "allowed_country_codes": ["33"], "reply": f"Reponse de {campaign_id}.",
+            "voicemail": {"say": "Bonjour, laissez un message.", "voice": "Polly.Lea"},
+            **fields}
+
+
+@pytest.fixture
+def campaigns_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Path]:
+    """campaigns_file(*extra): CAMPAIGNS_FILE = the shipped campaigns plus `extra` ones."""
+    from decoy.campaigns import DEFAULT_FILE
+
+    def write(*extra: dict[str, Any]) -> Path:
+        document = json.loads(DEFAULT_FILE.read_text(encoding="utf-8"))
+        document["campaigns"] += [copy.deepcopy(c) for c in extra]
+        path = tmp_path / "campaigns.json"
+        path.write_text(json.dumps(document, ensure_ascii=False), encoding="utf-8")
+        monkeypatch.setenv("CAMPAIGNS_FILE", str(path))
+        return path
+
+    return write

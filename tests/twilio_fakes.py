@@ -7,6 +7,7 @@ import copy
 import itertools
 import json
 import re
+import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit
@@ -63,6 +64,24 @@ def sms_form(sender: str, to: str, body: str = DEFAULT_BODY, sid: str | None = N
 def call_form(caller: str, to: str, sid: str | None = None) -> dict[str, str]:
     return {"CallSid": sid or new_sid("CA"), "AccountSid": ACCOUNT_SID, "From": caller,
             "To": to, "CallStatus": "ringing", "Direction": "inbound"}
+
+
+def status_form(status: str, error_code: str = "", sid: str | None = None) -> dict[str, str]:
+    """A message status callback as Twilio posts it (numbers included, as Twilio does)."""
+    form = {"MessageSid": sid or new_sid(), "SmsSid": "", "AccountSid": ACCOUNT_SID,
+            "MessageStatus": status, "SmsStatus": status, "From": "+33939000001",
+            "To": "+33612345678", "ApiVersion": "2010-04-01"}
+    if error_code:
+        form["ErrorCode"] = error_code
+    return form
+
+
+def parse_twiml(body: str) -> ET.Element:
+    """Read a TwiML answer as Twilio would: it must be well-formed XML under <Response>."""
+    root = ET.fromstring(body)  # noqa: S314 - our own answer, not untrusted input
+    if root.tag != "Response":
+        raise ValueError(f"TwiML root is <{root.tag}>, not <Response>")
+    return root
 
 
 class FakeTwilioApi:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from decoy import shield, twiml
-from decoy.campaigns import Campaign
+from decoy.campaigns import HELP, REPLY, Campaign
 from decoy.clock import next_utc_midnight
 from decoy.observability import count, logger, set_campaign
 from decoy.phone import mask, sender_key, sender_rejection
@@ -18,19 +18,35 @@ from decoy.schedule import ReplyOrder, cancel_reply, is_message_sid, schedule_re
 from decoy.settings import ScheduleTarget
 from decoy.webhook import Rejected, Webhook, verify_signature
 
-STOP_WORDS = frozenset({"STOP", "STOPALL", "ARRET", "STOPP", "UNSUBSCRIBE", "CANCEL", "END",
-                        "QUIT", "REVOKE", "OPTOUT"})
+STOP_WORDS = frozenset({"STOP", "STOPALL", "ARRET", "ARRETE", "STOPP", "UNSUBSCRIBE", "CANCEL",
+                        "END", "QUIT", "REVOKE", "OPTOUT"})
+HELP_WORDS = frozenset({"HELP", "AIDE", "INFO", "HULP"})
 DELIVERY_STATUSES = frozenset({"queued", "sending", "sent", "delivered", "undelivered", "failed",
-                               "read", "accepted", "scheduled", "canceled"})
+                               "partially_delivered", "read", "accepted", "scheduled", "canceled"})
 _ERROR_CODE = re.compile(r"^\d{1,6}$")
+
+
+def _keyword(body: str) -> str:
+    """'Arrêt !' -> 'ARRET', 'stop all' -> 'STOPALL'; '' for anything longer than two words."""
+    if len(body.split()) > 2:
+        return ""
+    word = unicodedata.normalize("NFKD", body).encode("ascii", "ignore").decode()
+    return re.sub(r"[^A-Z]", "", word.upper())
 
 
 def is_stop(body: str, opt_out_type: str = "") -> bool:
     """A single-word opt-out keyword (any case, accents ignored) or Twilio's OptOutType=STOP."""
-    if opt_out_type.strip().upper() == "STOP":
-        return True
-    word = unicodedata.normalize("NFKD", body).encode("ascii", "ignore").decode()
-    return re.sub(r"[^A-Z]", "", word.upper()) in STOP_WORDS and len(body.split()) <= 2
+    return opt_out_type.strip().upper() == "STOP" or _keyword(body) in STOP_WORDS
+
+
+def is_help(body: str, opt_out_type: str = "") -> bool:
+    """HELP / AIDE / INFO / HULP, or Twilio's OptOutType=HELP (Advanced Opt-Out)."""
+    return opt_out_type.strip().upper() == "HELP" or _keyword(body) in HELP_WORDS
+
+
+def metric_name(prefix: str, status: str) -> str:
+    """('Status', 'partially_delivered') -> 'StatusPartiallyDelivered'."""
+    return prefix + "".join(part.capitalize() for part in status.split("_"))
 
 
 @dataclass(frozen=True)
@@ -40,6 +56,7 @@ class Inbound:
     campaign: Campaign
     sender: str
     sid: str
+    text: str = REPLY  # which campaign text the reply would carry
 
 
 def answer(webhook: Webhook, rt: Runtime, target: ScheduleTarget, now: float) -> str:
@@ -57,10 +74,13 @@ def answer(webhook: Webhook, rt: Runtime, target: ScheduleTarget, now: float) ->
     if webhook.route == "/voice":
         consider_reply(inbound, rt, target, secrets.hash_key, now)
         return twiml.voicemail(inbound.campaign.voicemail)
-    if is_stop(webhook.form.get("Body", ""), webhook.form.get("OptOutType", "")):
+    body, opt_out_type = webhook.form.get("Body", ""), webhook.form.get("OptOutType", "")
+    if is_stop(body, opt_out_type):
         opt_out(inbound, rt, target, secrets.hash_key, now)
-    else:
-        consider_reply(inbound, rt, target, secrets.hash_key, now)
+        return twiml.EMPTY
+    if inbound.campaign.help_reply and is_help(body, opt_out_type):
+        inbound = replace(inbound, text=HELP)  # the campaign opted in to a help text
+    consider_reply(inbound, rt, target, secrets.hash_key, now)
     return twiml.EMPTY
 
 
@@ -68,7 +88,9 @@ def _inbound(webhook: Webhook, rt: Runtime) -> Inbound:
     to = webhook.field("To")
     campaign = rt.campaigns.for_number(to)
     if campaign is None:
-        raise Rejected(404, f"no campaign for To={to}: check the Twilio number's webhook")
+        count("UnknownNumber")
+        raise Rejected(404, f"no campaign for To={to}: a Twilio number points here but "
+                            "campaigns.json does not list it")
     set_campaign(campaign.id)
     sid_field = "CallSid" if webhook.route == "/voice" else "MessageSid"
     sid = webhook.field(sid_field)
@@ -131,7 +153,8 @@ def _decide(inbound: Inbound, rt: Runtime, target: ScheduleTarget, hash_key: byt
     except (ClientError, BotoCoreError) as exc:
         logger.warning("counter write failed, nothing scheduled", extra={"error": _code(exc)})
         return "StoreFailed"
-    order = ReplyOrder(campaign=campaign.id, to=inbound.sender, sender_key=key, sid=inbound.sid)
+    order = ReplyOrder(campaign=campaign.id, to=inbound.sender, sender_key=key, sid=inbound.sid,
+                       text=inbound.text)
     try:
         created = schedule_reply(rt.scheduler, target, order, now + limits.reply_delay_seconds)
     except (ClientError, BotoCoreError) as exc:
@@ -170,7 +193,7 @@ def record_status(webhook: Webhook, rt: Runtime) -> str:
     if status not in DELIVERY_STATUSES:
         raise Rejected(400, "missing or unknown MessageStatus")
     logger.set_correlation_id(webhook.form.get("MessageSid") or None)
-    count(f"Status{status.capitalize()}")
+    count(metric_name("Status", status))
     error = webhook.form.get("ErrorCode", "")
     if _ERROR_CODE.match(error):
         count(f"Error{error}")

@@ -19,7 +19,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 )
 
 from decoy import shield
-from decoy.campaigns import Campaign
+from decoy.campaigns import REPLY, Campaign
 from decoy.observability import count, logger, set_campaign
 from decoy.phone import mask
 from decoy.runtime import Runtime, Secrets
@@ -59,9 +59,10 @@ def twilio_client(account_sid: str, auth_token: str, base_url: str | None) -> An
     return client
 
 
-def message_params(campaign: Campaign, to: str, status_callback_url: str | None) -> dict[str, str]:
+def message_params(campaign: Campaign, to: str, status_callback_url: str | None,
+                   text: str = REPLY) -> dict[str, str]:
     """The Messages.create arguments: who the reply comes from depends on the campaign."""
-    params = {"to": to, "body": campaign.reply}
+    params = {"to": to, "body": campaign.text(text)}
     kind, value = campaign.reply_from.kind, campaign.reply_from.value
     if kind == "messaging_service":
         params["messaging_service_sid"] = str(value)
@@ -122,6 +123,8 @@ def deliver(order: ReplyOrder, rt: Runtime, secrets: Secrets, delivery: Delivery
     logger.set_correlation_id(order.sid)
     result = _deliver(campaign, order, rt, secrets, delivery, now)
     count(result["outcome"])
+    if result["outcome"] == "SendFailed":
+        count(f"SendError{result['error_code']}")  # e.g. 21408: no geo permission
     logger.info("reply handled", extra={"outcome": result["outcome"], "campaign": campaign.id,
                                         "to": mask(order.to),
                                         "error_code": result.get("error_code")})
@@ -136,7 +139,7 @@ def _deliver(campaign: Campaign, order: ReplyOrder, rt: Runtime, secrets: Secret
     if shield.is_opted_out(rt.dynamodb, table, order.sender_key, now):
         return {"outcome": "OptedOut"}
     client = twilio_client(secrets.account_sid, secrets.auth_token, delivery.twilio_api_base_url)
-    params = message_params(campaign, order.to, delivery.status_callback_url)
+    params = message_params(campaign, order.to, delivery.status_callback_url, order.text)
     try:
         result = _send_once(table, rt.dynamodb)(order={"sid": order.sid}, client=client,
                                                 params=params)

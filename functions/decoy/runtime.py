@@ -106,9 +106,11 @@ def aws_client(service: str) -> Any:
 @functools.cache
 def get() -> Runtime:
     """The container's runtime, built on first use: a bad setting fails this cold start."""
+    settings, campaigns = Settings.from_env(), load_campaigns()
+    campaigns.check_limits(settings.limits)
     return Runtime(
-        settings=Settings.from_env(),
-        campaigns=load_campaigns(),
+        settings=settings,
+        campaigns=campaigns,
         dynamodb=aws_client("dynamodb"),
         scheduler=aws_client("scheduler"),
         ssm=SSMProvider(boto3_client=aws_client("ssm")),

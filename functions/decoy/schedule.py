@@ -9,12 +9,14 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from decoy.campaigns import HELP, REPLY
 from decoy.clock import at_expression
 from decoy.settings import ScheduleTarget
 
 _SID = re.compile(r"^(SM|MM|CA)[0-9a-f]{32}$")
 _SCHEDULE_NAME = re.compile(r"^[0-9a-zA-Z\-_.]{1,64}$")
 INPUT_VERSION = 1
+TEXTS = (REPLY, HELP)  # which of the campaign's texts the order sends
 
 
 def is_message_sid(sid: str) -> bool:
@@ -39,6 +41,7 @@ class ReplyOrder:
     sender_key: str
     sid: str
     v: int = INPUT_VERSION
+    text: str = REPLY
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), separators=(",", ":"))
@@ -49,11 +52,14 @@ class ReplyOrder:
             raise ValueError("not a reply order (missing or unknown version)")
         try:
             order = cls(campaign=str(event["campaign"]), to=str(event["to"]),
-                        sender_key=str(event["sender_key"]), sid=str(event["sid"]))
+                        sender_key=str(event["sender_key"]), sid=str(event["sid"]),
+                        text=str(event.get("text", REPLY)))
         except KeyError as exc:
             raise ValueError(f"reply order lacks {exc.args[0]}") from None
         if not is_message_sid(order.sid):
             raise ValueError("reply order has an invalid sid")
+        if order.text not in TEXTS:
+            raise ValueError("reply order has an unknown text")
         return order
 
 

@@ -10,6 +10,8 @@ _GSM_BASIC = set(
     "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
 )
 _GSM_EXTENDED = set("^{}\\[~]|€\f")
+# (single-message capacity, capacity of each part of a concatenated message), in units.
+_CAPACITY = {"GSM-7": (160, 153), "UCS-2": (70, 67)}
 
 
 class SegmentCount(NamedTuple):
@@ -18,17 +20,28 @@ class SegmentCount(NamedTuple):
     segments: int
 
 
-def count_segments(text: str) -> SegmentCount:
-    """How many SMS segments `text` is billed as, and in which encoding."""
+def _unit_costs(text: str) -> tuple[str, list[int]]:
     if all(ch in _GSM_BASIC or ch in _GSM_EXTENDED for ch in text):
-        units = sum(2 if ch in _GSM_EXTENDED else 1 for ch in text)
-        single, part = 160, 153
-        encoding = "GSM-7"
-    else:
-        units = len(text.encode("utf-16-le")) // 2
-        single, part = 70, 67
-        encoding = "UCS-2"
-    segments = 1 if units <= single else -(-units // part)
+        return "GSM-7", [2 if ch in _GSM_EXTENDED else 1 for ch in text]
+    return "UCS-2", [len(ch.encode("utf-16-le")) // 2 for ch in text]
+
+
+def count_segments(text: str) -> SegmentCount:
+    """How many SMS segments `text` is billed as, and in which encoding.
+
+    A character is never split across two parts: an extension character (escape + char)
+    or a UTF-16 surrogate pair that would straddle a boundary starts the next part.
+    """
+    encoding, costs = _unit_costs(text)
+    single, part = _CAPACITY[encoding]
+    units = sum(costs)
+    if units <= single:
+        return SegmentCount(encoding, units, 1)
+    segments, used = 1, 0
+    for cost in costs:
+        if used + cost > part:
+            segments, used = segments + 1, 0
+        used += cost
     return SegmentCount(encoding, units, segments)
 
 

@@ -82,5 +82,5 @@ def test_sender_counts_sent_and_send_failed(aws, twilio_api, lambda_context, cap
     twilio_api.fail_next(400, 21211)
     send({**order, "sid": new_sid()}, lambda_context)
     sums = emf(capsys)
-    assert sums[FR] == Counter(Sent=1, SendFailed=1)
+    assert sums[FR] == Counter(Sent=1, SendFailed=1, SendError21211=1)
     assert sums[TOTAL] == sums[FR]

@@ -76,7 +76,7 @@ def test_every_watched_metric_is_one_the_code_emits(source):
 def test_alarms_all_notify_the_one_topic_and_ignore_missing_data():
     alarms = [r["Properties"] for r in STACK["Resources"].values()
               if r["Type"] == "AWS::CloudWatch::Alarm"]
-    assert len(alarms) == 7
+    assert len(alarms) == 8
     for alarm in alarms:
         assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}]
         assert alarm["TreatMissingData"] == "notBreaching"

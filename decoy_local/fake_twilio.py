@@ -1,0 +1,255 @@
+"""A fake Twilio REST API on loopback: the real twilio client sends to it, an outbox records.
+
+POST /2010-04-01/Accounts/<AccountSid>/Messages.json   what the sender's client calls
+GET  /_local/outbox                                     every message accepted, as JSON
+GET|POST /_local/failures                               {"error": 429, "times": n}: fail sends
+
+Errors below 30000 are answered at once (HTTP 429/5xx, or 400 with the Twilio code);
+30000+ (carrier errors such as 30007) accept the message and report it `undelivered`
+in the status callback, as Twilio does.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import queue
+import re
+import threading
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from email.utils import formatdate
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, parse_qsl, urlsplit
+
+from decoy.segments import count_segments
+from decoy_local.webhooks import new_sid, post_form, status_form
+
+MESSAGES_PATH = re.compile(r"^/2010-04-01/Accounts/(AC[0-9a-fA-F]{32})/Messages\.json$")
+API_ERRORS = {  # Twilio error code -> (HTTP status, message) answered to the create call
+    20429: (429, "Too Many Requests"),
+    20500: (500, "Internal Server Error"),
+    20503: (503, "Service Unavailable"),
+    21211: (400, "Invalid 'To' Phone Number"),
+    21408: (400, "Permission to send an SMS has not been enabled for the region"),
+    21610: (400, "Attempt to send to unsubscribed recipient"),
+    21614: (400, "'To' number is not a valid mobile number"),
+}
+HTTP_TO_CODE = {429: 20429, 500: 20500, 503: 20503}
+MAX_BODY = 64 * 1024
+
+POLL = 0.05  # seconds between shutdown checks: a quick Ctrl-C
+
+
+@dataclass
+class OutboxMessage:
+    sid: str
+    to: str
+    from_: str | None
+    messaging_service_sid: str | None
+    body: str
+    campaign: str | None
+    status: str
+    error_code: int | None
+    num_segments: int
+    date_created: str
+
+
+@dataclass(frozen=True)
+class Failure:
+    code: int
+    http_status: int | None  # None: accepted, then reported undelivered (carrier error)
+
+
+def failure_for(error: int) -> Failure:
+    """429/500/503 (HTTP status) or a Twilio error code -> what the fake answers."""
+    code = HTTP_TO_CODE.get(error, error)
+    if code in API_ERRORS:
+        return Failure(code, API_ERRORS[code][0])
+    if 30000 <= code < 40000:
+        return Failure(code, None)
+    raise ValueError(f"unsupported error {error}: use 429, 500, 503, "
+                     f"{', '.join(str(c) for c in API_ERRORS if c >= 21000)} or 30xxx")
+
+
+class FakeTwilio:
+    """Twilio's Messages API for one account; status callbacks are POSTed signed, async."""
+
+    def __init__(self, account_sid: str, auth_token: str, port: int = 0,
+                 on_message: Callable[[OutboxMessage], None] | None = None):
+        self.account_sid = account_sid
+        self.auth_token = auth_token
+        self.outbox: list[OutboxMessage] = []
+        self._failures: list[Failure] = []
+        self._lock = threading.Lock()
+        self._on_message = on_message
+        self._callbacks: queue.Queue[tuple[str, dict[str, str]] | None] = queue.Queue()
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), _handler_for(self))
+        self.server.daemon_threads = True
+        self._threads = [threading.Thread(target=self.server.serve_forever, args=(POLL,),
+                                          daemon=True, name="fake-twilio"),
+                         threading.Thread(target=self._post_callbacks, daemon=True,
+                                          name="fake-twilio-callbacks")]
+
+    @property
+    def url(self) -> str:
+        host, port = self.server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> FakeTwilio:
+        for thread in self._threads:
+            thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._callbacks.put(None)
+        if self._threads[0].is_alive():  # shutdown() waits for serve_forever: only if it runs
+            self.server.shutdown()
+        self.server.server_close()
+        for thread in self._threads:
+            if thread.is_alive():
+                thread.join(5)
+
+    def fail_next(self, error: int, times: int = 1) -> list[dict[str, Any]]:
+        """Answer the next `times` sends with `error`; times=0 clears pending failures."""
+        failure = failure_for(error)
+        with self._lock:
+            if times <= 0:
+                self._failures.clear()
+            self._failures.extend([failure] * times)
+            return self.pending_failures()
+
+    def pending_failures(self) -> list[dict[str, Any]]:
+        return [asdict(f) for f in self._failures]
+
+    def messages(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [_public(m) for m in self.outbox]
+
+    def create_message(self, form: dict[str, str]) -> tuple[int, dict[str, Any]]:
+        """What POST Messages.json answers: (HTTP status, JSON body)."""
+        missing = _missing_field(form)
+        if missing:
+            return 400, _error(*missing)
+        with self._lock:
+            failure = self._failures.pop(0) if self._failures else None
+        if failure is not None and failure.http_status is not None:
+            return failure.http_status, _error(failure.code, API_ERRORS[failure.code][1],
+                                               failure.http_status)
+        callback = form.get("StatusCallback")
+        message = OutboxMessage(
+            sid=new_sid("SM"), to=form["To"], from_=form.get("From"),
+            messaging_service_sid=form.get("MessagingServiceSid"), body=form["Body"],
+            campaign=(parse_qs(urlsplit(callback).query).get("campaign") or [None])[0]
+            if callback else None,
+            status="queued" if failure is None else "undelivered",
+            error_code=failure.code if failure else None,
+            num_segments=count_segments(form["Body"]).segments,
+            date_created=formatdate(usegmt=True))
+        with self._lock:
+            self.outbox.append(message)
+        if self._on_message:
+            self._on_message(message)
+        if callback:
+            final = "delivered" if failure is None else "undelivered"
+            sender = message.from_ or message.messaging_service_sid or ""
+            self._callbacks.put((callback, status_form(
+                message.sid, final, sender, message.to, self.account_sid,
+                str(failure.code) if failure else None)))
+        return 201, {**_public(message), "account_sid": self.account_sid,
+                     "api_version": "2010-04-01", "direction": "outbound-api",
+                     "uri": f"/2010-04-01/Accounts/{self.account_sid}/Messages/{message.sid}.json"}
+
+    def authorized(self, header: str, account_sid: str) -> bool:
+        if account_sid != self.account_sid or not header.startswith("Basic "):
+            return False
+        try:
+            user, _, password = base64.b64decode(header[6:]).decode().partition(":")
+        except (binascii.Error, UnicodeDecodeError):
+            return False
+        return user == self.account_sid and password == self.auth_token
+
+    def _post_callbacks(self) -> None:
+        while (item := self._callbacks.get()) is not None:
+            url, form = item
+            try:
+                post_form(url, form, self.auth_token)
+            except (OSError, ValueError):  # Twilio gives up on an unreachable callback too
+                continue
+
+
+def _public(message: OutboxMessage) -> dict[str, Any]:
+    data = asdict(message)
+    data["from"] = data.pop("from_")
+    return data
+
+
+def _missing_field(form: dict[str, str]) -> tuple[int, str, int] | None:
+    if not form.get("To"):
+        return 21604, "A 'To' phone number is required.", 400
+    if not form.get("Body"):
+        return 21602, "Message body is required.", 400
+    if not (form.get("From") or form.get("MessagingServiceSid")):
+        return 21603, "A 'From' phone number is required.", 400
+    return None
+
+
+def _error(code: int, message: str, status: int) -> dict[str, Any]:
+    return {"code": code, "message": message, "status": status,
+            "more_info": f"https://www.twilio.com/docs/errors/{code}"}
+
+
+def _handler_for(fake: FakeTwilio) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        server_version = "FakeTwilio/1.0"
+
+        def do_GET(self) -> None:
+            path = urlsplit(self.path).path
+            if path == "/_local/outbox":
+                self._json(200, {"messages": fake.messages()})
+            elif path == "/_local/failures":
+                self._json(200, {"pending": fake.pending_failures()})
+            else:
+                self._json(404, _error(20404, "The requested resource was not found", 404))
+
+        def do_POST(self) -> None:
+            path = urlsplit(self.path).path
+            length = int(self.headers.get("Content-Length") or 0)
+            if length > MAX_BODY:
+                self._json(413, _error(20001, "Request too large", 413))
+                return
+            raw = self.rfile.read(length).decode("utf-8", "replace")
+            if path == "/_local/failures":
+                self._failures(raw)
+                return
+            match = MESSAGES_PATH.match(path)
+            if match is None:
+                self._json(404, _error(20404, "The requested resource was not found", 404))
+            elif not fake.authorized(self.headers.get("Authorization", ""), match.group(1)):
+                self._json(401, _error(20003, "Authenticate", 401))
+            else:
+                self._json(*fake.create_message(dict(parse_qsl(raw, keep_blank_values=True))))
+
+        def _failures(self, raw: str) -> None:
+            try:
+                request = json.loads(raw or "{}")
+                pending = fake.fail_next(int(request["error"]), int(request.get("times", 1)))
+            except (ValueError, KeyError, TypeError) as exc:
+                self._json(400, {"message": f"expected {{'error': code, 'times': n}}: {exc}"})
+                return
+            self._json(200, {"pending": pending})
+
+        def _json(self, status: int, payload: dict[str, Any]) -> None:
+            body = json.dumps(payload).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            """Silent: the stack prints one readable line per message instead."""
+
+    return Handler

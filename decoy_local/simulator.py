@@ -1,0 +1,364 @@
+"""`make demo`: signed Twilio webhooks sent to a running `make run`, and what came of them.
+
+The functions below are importable (tests, load generators): `LocalStack.load()` reads
+the state file the stack writes, `send_sms`/`send_call` POST correctly signed webhooks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import html
+import json
+import os
+import re
+import secrets
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+from decoy.phone import MOBILE_PREFIXES, mask
+from decoy_local import ROOT
+from decoy_local.webhooks import Answer, call_form, loopback_request, post_form, sms_form
+
+STATE_FILE = ROOT / ".local" / "stack.json"
+RECEIVER_OUTCOMES = ("Scheduled", "Counted", "Duplicate", "BlockedQuota", "BlockedBudget",
+                     "BlockedCountry", "KillSwitch", "OptOut", "ForgedSignature",
+                     "StoreFailed", "ScheduleFailed")
+
+
+class StackUnavailable(RuntimeError):
+    """No running `make run` to talk to."""
+
+
+@dataclass(frozen=True)
+class LocalStack:
+    """What the simulator needs to know about a running stack (from its state file)."""
+
+    api_url: str
+    twilio_url: str
+    account_sid: str
+    auth_token: str
+    time_scale: float
+    reply_delay_seconds: int
+    campaigns: list[dict[str, Any]]
+    parameters: dict[str, str]
+
+    @classmethod
+    def load(cls, path: Path = STATE_FILE) -> LocalStack:
+        try:
+            state = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise StackUnavailable(f"no {path}: start the stack first (`make run`)") from None
+        if not _alive(int(state.get("pid", 0))):
+            raise StackUnavailable(f"the stack recorded in {path} is not running: `make run`")
+        return cls(**{name: state[name] for name in cls.__dataclass_fields__})
+
+    def campaign(self, campaign_id: str | None = None) -> dict[str, Any]:
+        for campaign in self.campaigns:
+            if campaign_id in (None, campaign["id"], campaign["number"]):
+                return campaign
+        raise ValueError(f"no campaign {campaign_id!r} in the stack")
+
+    def decoy_number(self, to: str | None = None) -> str:
+        return str(self.campaign(to)["number"])
+
+
+def _alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+# -- what Twilio would send ------------------------------------------------------------
+
+def send_sms(stack: LocalStack, sender: str, to: str, body: str = "salut, ça va ?",
+             forged: bool = False) -> Answer:
+    """A signed 'message comes in' webhook (forged: signed with a wrong token)."""
+    form = sms_form(sender, to, body, stack.account_sid)
+    token = "not-the-auth-token" if forged else stack.auth_token
+    return post_form(f"{stack.api_url}/sms", form, token)
+
+
+def send_call(stack: LocalStack, caller: str, to: str) -> Answer:
+    """A signed 'call comes in' webhook; the answer is the voicemail TwiML."""
+    return post_form(f"{stack.api_url}/voice", call_form(caller, to, stack.account_sid),
+                     stack.auth_token)
+
+
+def mobile_numbers(calling_code: str, count: int) -> list[str]:
+    """`count` distinct random mobile numbers of a country (E.164) that pass the filters."""
+    prefix = MOBILE_PREFIXES.get(calling_code, ("",))[0]
+    national = 10 if calling_code == "1" else 9
+    numbers: set[str] = set()
+    while len(numbers) < count:
+        digits = "".join(str(secrets.randbelow(10)) for _ in range(national - len(prefix)))
+        numbers.add(f"+{calling_code}{prefix}{digits}")
+    return sorted(numbers)
+
+
+def spoken_text(twiml: str) -> str:
+    """The <Say> text of a TwiML answer (or the <Play> URL)."""
+    match = re.search(r"<(Say|Play)[^>]*>(.*?)</\1>", twiml, re.S)
+    return html.unescape(match.group(2)) if match else ""
+
+
+# -- the stack's local endpoints -------------------------------------------------------
+
+def _json(url: str, payload: Any = None, timeout: float = 10.0) -> Any:
+    data = None if payload is None else json.dumps(payload).encode()
+    try:
+        answer = loopback_request(url, data, {"Content-Type": "application/json"}, timeout)
+    except OSError as error:
+        raise StackUnavailable(f"{url}: {error} (is `make run` running?)") from None
+    if answer.status != 200:
+        raise ValueError(f"{url}: HTTP {answer.status} {answer.body}")
+    return json.loads(answer.body)
+
+
+def stats(stack: LocalStack) -> dict[str, Any]:
+    return _json(f"{stack.api_url}/_local/stats")
+
+
+def outbox(stack: LocalStack) -> list[dict[str, Any]]:
+    return _json(f"{stack.twilio_url}/_local/outbox")["messages"]
+
+
+def skip(stack: LocalStack, seconds: float) -> dict[str, Any]:
+    """Pending replies act as if `seconds` of their delay had passed (due ones fire now)."""
+    return _json(f"{stack.api_url}/_local/skip", {"seconds": seconds})
+
+
+def fail_next(stack: LocalStack, error: int, times: int = 1) -> dict[str, Any]:
+    """Make the fake Twilio answer the next `times` sends with `error` (429, 500, 21610...)."""
+    return _json(f"{stack.twilio_url}/_local/failures", {"error": error, "times": times})
+
+
+def wait_for(condition: Callable[[], bool], timeout: float, interval: float = 0.2) -> bool:
+    """Poll `condition` until true or `timeout` seconds pass; returns its last value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if condition():
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(interval)
+
+
+def metric_changes(before: dict[str, Any], after: dict[str, Any]) -> Counter[str]:
+    changes = Counter(after["metrics"])
+    changes.subtract(before["metrics"])
+    return Counter({k: int(v) for k, v in changes.items() if v})
+
+
+def describe(changes: Counter[str], names: tuple[str, ...] = RECEIVER_OUTCOMES) -> str:
+    parts = [f"{name} {changes[name]}" for name in names if changes.get(name)]
+    return ", ".join(parts) or "nothing counted"
+
+
+# -- the demo --------------------------------------------------------------------------
+
+class Demo:
+    """One harasser, a persistent one, a caller, a flood, a forgery; then the replies."""
+
+    def __init__(self, stack: LocalStack, out: TextIO, to: str | None = None):
+        self.stack = stack
+        self.out = out
+        self.campaign = stack.campaign(to)
+        self.decoy = str(self.campaign["number"])
+
+    def say(self, text: str = "") -> None:
+        self.out.write(text + "\n")
+        self.out.flush()
+
+    def step(self, title: str, action: Callable[[], Any]) -> Counter[str]:
+        before = stats(self.stack)
+        action()
+        changes = metric_changes(before, stats(self.stack))
+        received = changes.get("Received", 0)
+        self.say(f"{title}\n   -> {received} received: {describe(changes)}")
+        return changes
+
+    def run(self, flood: int, max_wait: float) -> int:
+        code = self.campaign["allowed_country_codes"][0]
+        harasser, persistent, caller, *crowd = mobile_numbers(code, 3 + flood)
+        stack = self.stack
+        delay = stack.reply_delay_seconds
+        self.say(f"decoy number {self.decoy} (campaign {self.campaign['id']}), stack at "
+                 f"{stack.api_url}, time scale {stack.time_scale:g}")
+        start = stats(stack)
+        budget = int(stack.parameters.get("DailyReplyBudget", 0))
+        left = budget - int(start["metrics"].get("Scheduled", 0))  # this stack, today
+        if left < 3:
+            self.say(f"only {max(left, 0)} replies left in the daily budget "
+                     f"(DailyReplyBudget={budget}): restart `make run` for a fresh one")
+            return 1
+        self.step(f"1. a harasser {mask(harasser)} texts the decoy once",
+                  lambda: send_sms(stack, harasser, self.decoy))
+        self.step(f"2. a persistent harasser {mask(persistent)} texts it 10 times",
+                  lambda: [send_sms(stack, persistent, self.decoy, f"réponds ({i})")
+                           for i in range(1, 11)])
+        answers: list[Answer] = []
+        self.step(f"3. a caller {mask(caller)} calls it",
+                  lambda: answers.append(send_call(stack, caller, self.decoy)))
+        self.say(f"   -> voicemail: «{spoken_text(answers[0].body)}»")
+        self.step(f"4. a flood: {flood} distinct senders text it once each "
+                  f"({left - 3} replies left in DailyReplyBudget={budget})",
+                  lambda: [send_sms(stack, number, self.decoy) for number in crowd])
+        forged: list[Answer] = []
+        self.step("5. a forged webhook (signed with the wrong auth token)",
+                  lambda: forged.append(send_sms(stack, harasser, self.decoy, forged=True)))
+        self.say(f"   -> HTTP {forged[0].status}: {forged[0].body}")
+        return self._replies(start, [harasser, persistent, caller], crowd, delay, max_wait)
+
+    def _replies(self, start: dict[str, Any], people: list[str], crowd: list[str],
+                 delay: int, max_wait: float) -> int:
+        stack = self.stack
+        scheduled = metric_changes(start, stats(stack)).get("Scheduled", 0)
+        real_wait = delay / stack.time_scale
+        if real_wait > max_wait:
+            self.say(f"\nreplies are due in {real_wait:g} s of real time (time scale "
+                     f"{stack.time_scale:g}): skipping the {delay} s delay")
+            skip(stack, delay)
+            real_wait = 0
+        else:
+            self.say(f"\nwaiting for the replies: {delay} s of scheduler time = "
+                     f"{real_wait:g} s (time scale {stack.time_scale:g})...")
+        seen: set[str] = set()
+        known = {number: f"{mask(number)}" for number in people}
+
+        def replies() -> list[dict[str, Any]]:
+            return [m for m in outbox(stack) if m["to"] in known or m["to"] in crowd]
+
+        def show_new() -> bool:
+            mine = replies()
+            for message in mine:
+                if message["sid"] not in seen and message["to"] in known:
+                    seen.add(message["sid"])
+                    text = message["body"][:50] + ("…" if len(message["body"]) > 50 else "")
+                    self.say(f"   outbox: to {known[message['to']]}  «{text}»")
+            return len(mine) >= scheduled
+
+        wait_for(show_new, real_wait + 15, interval=0.5)
+        wait_for(lambda: metric_changes(start, stats(stack)).get("StatusDelivered", 0)
+                 + metric_changes(start, stats(stack)).get("StatusUndelivered", 0)
+                 >= len(replies()), 5)
+        mine = replies()
+        per_number = Counter(m["to"] for m in mine)
+        changes = metric_changes(start, stats(stack))
+        self.say(f"   ...and {sum(per_number[n] for n in crowd)} replies to the flood's senders")
+        self.say("\nwhat happened")
+        self.say(f"   receiver: {describe(changes)}")
+        self.say(f"   sender:   {describe(changes, ('Sent', 'SendFailed', 'SendRetried'))}; "
+                 f"delivery callbacks: "
+                 f"{describe(changes, ('StatusDelivered', 'StatusUndelivered'))}")
+        harasser, persistent, caller = people
+        checks = [("the harasser got one reply", per_number[harasser] == 1),
+                  ("the persistent harasser got exactly one reply for 10 messages",
+                   per_number[persistent] == 1),
+                  ("the caller got one reply", per_number[caller] == 1),
+                  ("every scheduled reply reached the outbox", len(mine) == scheduled)]
+        for label, ok in checks:
+            self.say(f"   [{'ok' if ok else 'FAILED'}] {label}")
+        return 0 if all(ok for _, ok in checks) else 1
+
+
+# -- command line ----------------------------------------------------------------------
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m decoy_local.simulator",
+        description="Send signed Twilio webhooks to a running `make run` and read its outbox.")
+    parser.add_argument("--state", type=Path, default=STATE_FILE,
+                        help="the stack's state file (URLs, local auth token) "
+                             "[.local/stack.json]")
+    sub = parser.add_subparsers(dest="command", required=True)
+    demo = sub.add_parser("demo", help="the whole story: harasser, persistent harasser, "
+                                       "caller, flood, forgery, then the replies")
+    demo.add_argument("--flood", type=int, default=25, help="distinct senders [%(default)s]")
+    demo.add_argument("--max-wait", type=float, default=60,
+                      help="longest real wait for the replies; beyond it, skip the delay "
+                           "[%(default)s s]")
+    demo.add_argument("--to", help="decoy number or campaign id [first campaign]")
+    sms = sub.add_parser("sms", help="text the decoy")
+    sms.add_argument("sender", help="E.164 number, e.g. +33612345678")
+    sms.add_argument("--to", help="decoy number or campaign id [first campaign]")
+    sms.add_argument("--body", default="salut, ça va ?")
+    sms.add_argument("--count", type=int, default=1, help="messages to send [1]")
+    sms.add_argument("--forged", action="store_true", help="sign with a wrong token")
+    call = sub.add_parser("call", help="call the decoy (prints the voicemail TwiML)")
+    call.add_argument("caller")
+    call.add_argument("--to", help="decoy number or campaign id [first campaign]")
+    flood = sub.add_parser("flood", help="N distinct random senders text the decoy once")
+    flood.add_argument("count", type=int)
+    flood.add_argument("--to", help="decoy number or campaign id [first campaign]")
+    sub.add_parser("outbox", help="the messages the fake Twilio API accepted (masked)")
+    sub.add_parser("stats", help="the functions' metric counts, pending schedules, DLQ")
+    fail = sub.add_parser("fail", help="make the fake Twilio fail the next sends")
+    fail.add_argument("error", type=int, help="429, 500, 503, 21211, 21408, 21610, 21614, "
+                                              "or a 30xxx carrier error (e.g. 30007)")
+    fail.add_argument("--times", type=int, default=1, help="how many sends [1]; 0 clears")
+    skipping = sub.add_parser("skip", help="pending replies act as if SECONDS of their delay "
+                                           "had passed")
+    skipping.add_argument("seconds", type=float, help="e.g. 3600")
+    return parser
+
+
+def main(argv: list[str] | None = None, out: TextIO = sys.stdout) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        stack = LocalStack.load(args.state)
+        return _run(args, stack, out)
+    except (StackUnavailable, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _run(args: argparse.Namespace, stack: LocalStack, out: TextIO) -> int:
+    def show(answer: Answer) -> None:
+        out.write(f"HTTP {answer.status} {answer.body}\n")
+
+    if args.command == "demo":
+        return Demo(stack, out, args.to).run(args.flood, args.max_wait)
+    if args.command == "sms":
+        for _ in range(args.count):
+            show(send_sms(stack, args.sender, stack.decoy_number(args.to), args.body,
+                          forged=args.forged))
+    elif args.command == "call":
+        show(send_call(stack, args.caller, stack.decoy_number(args.to)))
+    elif args.command == "flood":
+        campaign = stack.campaign(args.to)
+        before = stats(stack)
+        started = time.monotonic()
+        statuses = Counter(send_sms(stack, number, campaign["number"]).status for number in
+                           mobile_numbers(campaign["allowed_country_codes"][0], args.count))
+        elapsed = time.monotonic() - started
+        out.write(f"{args.count} webhooks in {elapsed:.1f} s ({args.count / elapsed:.0f}/s); "
+                  f"HTTP {dict(sorted(statuses.items()))}"
+                  + (" (429: the API stage throttling)" if 429 in statuses else "") + "\n")
+        out.write(describe(metric_changes(before, stats(stack))) + "\n")
+    elif args.command == "outbox":
+        for message in outbox(stack):
+            out.write(f"{message['date_created']}  {message['campaign'] or '-':<12} "
+                      f"to {mask(message['to'])}  {message['status']}  "
+                      f"«{message['body'][:60]}»\n")
+    elif args.command == "stats":
+        out.write(json.dumps(stats(stack), indent=2) + "\n")
+    elif args.command == "fail":
+        out.write(json.dumps(fail_next(stack, args.error, args.times)) + "\n")
+    elif args.command == "skip":
+        out.write(json.dumps(skip(stack, args.seconds)) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

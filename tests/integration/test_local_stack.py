@@ -1,0 +1,199 @@
+"""`make run` as a newcomer runs it: a subprocess on free ports, real HTTP, signed webhooks."""
+
+from __future__ import annotations
+
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from decoy_local import ROOT
+from decoy_local.simulator import (
+    LocalStack,
+    StackUnavailable,
+    fail_next,
+    mobile_numbers,
+    outbox,
+    send_call,
+    send_sms,
+    skip,
+    spoken_text,
+    stats,
+    wait_for,
+)
+
+BUDGET = 12
+STARTUP_SECONDS = 60  # generous: a cold import of moto on a busy 2-core machine
+DELAY = 3600
+
+
+class Running:
+    def __init__(self, process: subprocess.Popen, console: Path, state: Path):
+        self.process, self.console, self.state = process, console, state
+        self.stack: LocalStack | None = None
+        self.numbers_used: list[str] = []
+
+    def numbers(self, count: int) -> list[str]:
+        numbers = mobile_numbers("33", count)
+        self.numbers_used.extend(numbers)
+        return numbers
+
+    def stop(self) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        return self.process.returncode
+
+
+@pytest.fixture(scope="module")
+def running(tmp_path_factory):
+    """The stack with time scale 1: nothing fires unless a test skips the delay."""
+    state_dir = tmp_path_factory.mktemp("local")
+    console = state_dir / "console.txt"
+    with console.open("w") as out:
+        process = subprocess.Popen(  # noqa: S603 (our own module, fixed arguments)
+            [sys.executable, "-m", "decoy_local.stack", "--port", "0", "--twilio-port", "0",
+             "--time-scale", "1", "--param", f"DailyReplyBudget={BUDGET}",
+             "--state-dir", str(state_dir)],
+            cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
+    run = Running(process, console, state_dir / "stack.json")
+
+    def ready() -> bool:
+        if process.poll() is not None:
+            raise AssertionError("the stack exited:\n" + console.read_text())
+        try:
+            run.stack = LocalStack.load(run.state)
+        except (StackUnavailable, ValueError):
+            return False
+        return True
+
+    assert wait_for(ready, STARTUP_SECONDS), "no state file:\n" + console.read_text()
+    yield run
+    run.stop()
+
+
+def replies_to(run: Running, number: str) -> list[dict]:
+    return [m for m in outbox(run.stack) if m["to"] == number]
+
+
+def test_one_reply_per_harasser_reaches_the_outbox_only_once_the_delay_has_passed(running):
+    stack = running.stack
+    decoy = stack.decoy_number()
+    harasser, persistent, caller = running.numbers(3)
+
+    assert send_sms(stack, harasser, decoy).status == 200
+    answers = [send_sms(stack, persistent, decoy, f"message {i}") for i in range(10)]
+    call = send_call(stack, caller, decoy)
+
+    assert {a.status for a in answers} == {200}
+    assert all(a.body.endswith("<Response/>") for a in answers)
+    assert call.content_type == "text/xml"
+    assert spoken_text(call.body).startswith("Bonjour, vous êtes bien sur ma messagerie")
+    assert stats(stack)["pending_schedules"] == 3
+    time.sleep(0.6)  # a scheduler tick or more, at time scale 1: nothing is due for an hour
+    assert [m for m in outbox(stack) if m["to"] in (harasser, persistent, caller)] == []
+
+    skip(stack, DELAY)
+
+    assert wait_for(lambda: all(replies_to(running, n) for n in (harasser, persistent, caller)),
+                    15)
+    sent = Counter(m["to"] for m in outbox(stack))
+    assert (sent[harasser], sent[persistent], sent[caller]) == (1, 1, 1)
+    (reply,) = replies_to(running, persistent)
+    assert reply["from"] == decoy
+    assert reply["campaign"] == "fr"
+    assert reply["body"].startswith("Bonjour ! Si vous lisez ce message")
+    assert reply["num_segments"] == 2
+    assert wait_for(lambda: stats(stack)["metrics"].get("StatusDelivered", 0) >= 3, 10)
+    metrics = stats(stack)["metrics"]
+    assert metrics["Counted"] == 4
+    assert metrics["BlockedQuota"] == 5
+    assert stats(stack)["pending_schedules"] == 0
+
+
+def test_forged_signature_is_refused_and_schedules_nothing(running):
+    stack = running.stack
+    before = stats(stack)
+
+    answer = send_sms(stack, running.numbers(1)[0], stack.decoy_number(), forged=True)
+
+    assert answer.status == 403
+    assert answer.body == "invalid X-Twilio-Signature"
+    after = stats(stack)
+    assert after["metrics"]["ForgedSignature"] == before["metrics"].get("ForgedSignature", 0) + 1
+    assert after["pending_schedules"] == before["pending_schedules"]
+
+
+def test_a_429_from_twilio_is_retried_and_the_reply_still_goes_out(running):
+    stack = running.stack
+    (harasser,) = running.numbers(1)
+    fail_next(stack, 429)
+
+    send_sms(stack, harasser, stack.decoy_number())
+    skip(stack, DELAY)
+
+    assert wait_for(lambda: replies_to(running, harasser), 15)
+    assert stats(stack)["metrics"]["SendRetried"] >= 1
+
+
+def test_a_send_failing_after_every_retry_goes_to_the_dead_letter_queue(running):
+    stack = running.stack
+    (harasser,) = running.numbers(1)
+    dead_before = stats(stack)["dead_letters"]
+    fail_next(stack, 500, times=4)  # the first attempt and the template's 3 retries
+
+    send_sms(stack, harasser, stack.decoy_number())
+    skip(stack, DELAY)
+
+    assert wait_for(lambda: stats(stack)["dead_letters"] == dead_before + 1, 15)
+    assert replies_to(running, harasser) == []
+
+
+def test_twilio_21610_opts_the_sender_out_of_any_later_reply(running):
+    stack = running.stack
+    (harasser,) = running.numbers(1)
+    fail_next(stack, 21610)
+    send_sms(stack, harasser, stack.decoy_number())
+    skip(stack, DELAY)
+    assert wait_for(lambda: stats(stack)["metrics"].get("SendFailed", 0) >= 1, 15)
+
+    before = stats(stack)["metrics"].get("OptedOut", 0)
+    send_sms(stack, harasser, stack.decoy_number(), "encore")
+
+    assert stats(stack)["metrics"]["OptedOut"] == before + 1
+    assert replies_to(running, harasser) == []
+
+
+def test_a_flood_of_distinct_senders_stops_at_the_daily_budget(running):
+    stack = running.stack
+
+    for number in running.numbers(BUDGET + 1):  # one more than the whole budget
+        assert send_sms(stack, number, stack.decoy_number()).status == 200
+
+    metrics = stats(stack)["metrics"]
+    assert metrics["Scheduled"] == BUDGET
+    assert metrics["BlockedBudget"] >= 1
+
+
+def test_ctrl_c_stops_the_stack_cleanly_and_the_console_never_shows_a_number(running):
+    returncode = running.stop()
+
+    console = running.console.read_text()
+    assert returncode == 0, console
+    assert "stopped in" in console
+    assert not running.state.exists()
+    assert re.search(r"/sms\s+fr\s+from \+33\*{7}\d\d\s+200 Received Scheduled", console)
+    assert re.search(r"outbox\s+fr\s+to\s+\+33\*{7}\d\d", console)
+    for number in running.numbers_used:
+        assert number not in console
+        assert number[1:] not in console
+    assert "Traceback" not in console

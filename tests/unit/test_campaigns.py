@@ -1,0 +1,246 @@
+"""Campaign validation: every bad or missing field fails with the campaign's and field's name."""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+import pytest
+
+from decoy.campaigns import DEFAULT_FILE, describe, load_campaigns, main, parse_campaigns
+from decoy.segments import count_segments
+from decoy.settings import ConfigError, Limits
+
+VALID: dict[str, Any] = {
+    "id": "test",
+    "number": "+33939000009",
+    "language": "fr-FR",
+    "reply_from": {"type": "number"},
+    "allowed_country_codes": ["33"],
+    "reply": "Bonjour ! Un message court.",
+    "voicemail": {"say": "Bonjour, laissez un message.", "voice": "Polly.Lea"},
+}
+LIMITS = Limits(max_messages_per_sender=5, replies_per_sender=1, sender_window_seconds=86400,
+                daily_reply_budget=500, reply_delay_seconds=3600, opt_out_seconds=31536000)
+
+
+def document(*campaigns: dict[str, Any], **top: Any) -> dict[str, Any]:
+    return {"version": 1, "max_reply_segments": 2, "campaigns": list(campaigns), **top}
+
+
+def changed(path: str, value: Any) -> dict[str, Any]:
+    """VALID with one field set (dotted path) or deleted (value=...)."""
+    campaign = copy.deepcopy(VALID)
+    *parents, leaf = path.split(".")
+    target = campaign
+    for part in parents:
+        target = target[part]
+    if value is ...:
+        del target[leaf]
+    else:
+        target[leaf] = value
+    return campaign
+
+
+def error_for(campaign: dict[str, Any]) -> str:
+    with pytest.raises(ConfigError) as caught:
+        parse_campaigns(document(campaign))
+    return str(caught.value)
+
+
+LONG_GSM = "a" * 307  # 3 segments of 153
+LONG_UCS2 = "Salut “toi” " + "é" * 140  # curly quotes force UCS-2: 3 segments of 67
+
+
+@pytest.mark.parametrize(("path", "value", "field"), [
+    ("number", ..., "'number' is required"),
+    ("number", "0939000009", "'number' must be an E.164"),
+    ("number", 33939000009, "'number' must be a str"),
+    ("language", ..., "'language' is required"),
+    ("language", "french", "'language' must look like"),
+    ("reply", ..., "'reply' is required"),
+    ("reply", "", "'reply' is required"),
+    ("reply", LONG_GSM, "'reply' is 3 SMS segments in GSM-7"),
+    ("reply", LONG_UCS2, "'reply' is 3 SMS segments in UCS-2"),
+    ("help_reply", LONG_GSM, "'help_reply' is 3 SMS segments"),
+    ("reply_from", "number", "'reply_from' must be an object"),
+    ("reply_from.type", "pigeon", "'reply_from.type' must be number, messaging_service"),
+    ("reply_from", {"type": "messaging_service"}, "'reply_from.sid' is required"),
+    ("reply_from", {"type": "messaging_service", "sid": "MG123"}, "'reply_from.sid'"),
+    ("reply_from", {"type": "alphanumeric"}, "'reply_from.id' is required"),
+    ("reply_from", {"type": "alphanumeric", "id": "TOOLONGSENDER"}, "'reply_from.id'"),
+    ("reply_from", {"type": "alphanumeric", "id": "0123456"}, "'reply_from.id'"),
+    ("reply_from", {"type": "alphanumeric", "id": "Info!"}, "'reply_from.id'"),
+    ("allowed_country_codes", "33", "'allowed_country_codes' must be a list"),
+    ("allowed_country_codes", ["33", "abc"], "'allowed_country_codes'"),
+    ("allowed_country_codes", [], "'allowed_country_codes' must list at least one"),
+    ("voicemail", ..., "'voicemail' is required"),
+    ("voicemail", "hello", "'voicemail' must be an object"),
+    ("voicemail", {"voice": "Polly.Lea"}, "'voicemail' needs exactly one of 'say' or 'play'"),
+    ("voicemail.play", "https://example.org/a.mp3", "exactly one of 'say' or 'play'"),
+    ("voicemail", {"play": "http://example.org/a.mp3"}, "'voicemail.play' must be an https"),
+    ("voicemail.listen_seconds", 0, "'voicemail.listen_seconds' must be 1-60"),
+    ("voicemail.listen_seconds", 61, "'voicemail.listen_seconds' must be 1-60"),
+    ("voicemail.listen_seconds", True, "'voicemail.listen_seconds' must be 1-60"),
+    ("voicemail.voice", "Polly.Lotte", "'voicemail.voice': Polly.Lotte speaks nl-NL, not fr-FR"),
+    ("voicemail.voice", "Polly.Nobody", "'voicemail.voice': Polly.Nobody is not a known"),
+    ("voicemail.voice", "Google.en-GB-Standard-A", "speaks en-GB, not fr-FR"),
+    ("voicemail.voice", "robot", "'voicemail.voice': robot is not man, woman"),
+    ("voicemail.language", "nl-NL", "'voicemail.voice': Polly.Lea speaks fr-FR, not nl-NL"),
+    ("voicemail.language", "dutch", "'voicemail.language' must look like"),
+    ("reply_form", {"type": "number"}, "field 'reply_form' is unknown"),
+    ("reply_from.sender", "Info", "field 'reply_from.sender' is unknown"),
+    ("voicemail.text", "Bonjour", "field 'voicemail.text' is unknown"),
+    ("quotas", [], "'quotas' must be an object"),
+    ("quotas", {"daily_reply_budget": 10}, "'quotas.daily_reply_budget' is unknown"),
+    ("quotas", {"max_messages_per_sender": 0}, "'quotas.max_messages_per_sender' must be"),
+    ("quotas", {"sender_window_seconds": 59}, "'quotas.sender_window_seconds' must be"),
+    ("quotas", {"replies_per_sender": -1}, "'quotas.replies_per_sender' must be"),
+    ("quotas", {"max_messages_per_sender": 2, "replies_per_sender": 3},
+     "'quotas.replies_per_sender' exceeds"),
+])
+def test_bad_or_missing_field_names_the_campaign_and_the_field(path, value, field):
+    message = error_for(changed(path, value))
+    assert message.startswith("campaign 'test': field ")
+    assert field in message
+
+
+def test_reply_from_a_french_mobile_number_is_refused_with_the_reason():
+    message = error_for(changed("number", "+33612345678"))
+    assert message.startswith("campaign 'test': field 'reply_from'")
+    assert "06/07" in message
+
+
+def test_a_french_mobile_decoy_may_reply_through_an_alphanumeric_sender():
+    campaign = changed("number", "+33612345678")
+    campaign["reply_from"] = {"type": "alphanumeric", "id": "Info"}
+    (parsed,) = parse_campaigns(document(campaign))
+    assert parsed.reply_from.value == "Info"
+
+
+def test_bad_id_is_named_by_position_in_the_list():
+    message = error_for(changed("id", "Bad Id!"))
+    assert message.startswith("campaign #0: field 'id'")
+    message = error_for(changed("id", ...))
+    assert message == "campaign #0: field 'id' is required"
+
+
+@pytest.mark.parametrize("attr", ["id", "number"])
+def test_an_id_or_number_used_twice_is_refused(attr):
+    other = changed("id", "other")
+    other["number"] = "+33939000008"
+    other[attr] = VALID[attr]
+    with pytest.raises(ConfigError, match=rf"field '{attr}' .* is used twice"):
+        parse_campaigns(document(VALID, other))
+
+
+@pytest.mark.parametrize(("top", "message"), [
+    ({"version": 2}, "field 'version' must be 1"),
+    ({"max_reply_segments": 0}, "field 'max_reply_segments'"),
+    ({"campaigns": []}, "field 'campaigns' must be a non-empty list"),
+    ({"max_reply_segment": 3}, "field 'max_reply_segment' is unknown"),
+])
+def test_bad_file_level_field_is_named(top, message):
+    with pytest.raises(ConfigError, match=message):
+        parse_campaigns({**document(VALID), **top})
+
+
+def test_campaign_quota_contradicting_the_deployment_limits_fails_at_load():
+    campaigns = parse_campaigns(document(changed("quotas", {"replies_per_sender": 6})))
+    with pytest.raises(ConfigError, match=r"campaign 'test': field 'quotas\.replies_per_sender'"):
+        campaigns.check_limits(LIMITS)
+
+
+def test_campaign_quotas_override_only_their_own_fields():
+    (campaign,) = parse_campaigns(document(changed("quotas", {"max_messages_per_sender": 3})))
+    limits = campaign.limits(LIMITS)
+    assert limits.max_messages_per_sender == 3
+    assert limits.daily_reply_budget == LIMITS.daily_reply_budget
+
+
+def test_voicemail_language_defaults_to_the_campaign_language():
+    (campaign,) = parse_campaigns(document(VALID))
+    assert campaign.voicemail.language == "fr-FR"
+    assert campaign.voicemail.listen_seconds == 2
+
+
+def test_help_text_is_used_only_when_configured():
+    (plain,) = parse_campaigns(document(VALID))
+    assert plain.text("help") == plain.reply
+    (helpful,) = parse_campaigns(document(changed("help_reply", "Numero automatique.")))
+    assert helpful.text("help") == "Numero automatique."
+    assert helpful.text("reply") == helpful.reply
+
+
+def test_unreadable_campaigns_file_names_the_file(tmp_path):
+    path = tmp_path / "campaigns.json"
+    path.write_text("{not json", encoding="utf-8")
+    with pytest.raises(ConfigError, match=str(path)):
+        load_campaigns(path)
+
+
+def test_campaigns_file_env_variable_is_honoured(tmp_path, monkeypatch):
+    path = tmp_path / "mine.json"
+    path.write_text(json.dumps(document(VALID)), encoding="utf-8")
+    monkeypatch.setenv("CAMPAIGNS_FILE", str(path))
+    assert [c.id for c in load_campaigns()] == ["test"]
+
+
+# --- the shipped file ------------------------------------------------------------------
+
+SHIPPED = json.loads(DEFAULT_FILE.read_text(encoding="utf-8"))
+
+
+def test_shipped_campaigns_are_valid_and_cover_the_required_languages():
+    campaigns = load_campaigns(DEFAULT_FILE)
+    assert {c.id for c in campaigns} >= {"fr", "fr-inclusive", "nl-be", "en"}
+    assert {c.language[:2] for c in campaigns} >= {"fr", "nl", "en"}
+    campaigns.check_limits(LIMITS)
+
+
+def test_shipped_french_reply_is_the_one_quoted_in_the_press():
+    (fr,) = [c for c in SHIPPED["campaigns"] if c["id"] == "fr"]
+    assert fr["reply"].startswith("Bonjour ! Si vous lisez ce message, c'est que vous avez mis "
+                                  "une femme mal à l'aise.")
+    assert fr["reply"].endswith("Apprenez à respecter la liberté des femmes et leurs décisions. "
+                                "Merci")
+
+
+def test_inclusive_variant_does_not_speak_only_of_women():
+    (inclusive,) = [c for c in SHIPPED["campaigns"] if c["id"] == "fr-inclusive"]
+    assert "femme" not in inclusive["reply"]
+
+
+@pytest.mark.parametrize("raw", SHIPPED["campaigns"], ids=lambda c: c["id"])
+def test_every_shipped_reply_fits_two_gsm7_segments(raw):
+    count = count_segments(raw["reply"])
+    assert count.encoding == "GSM-7"
+    assert count.segments <= 2
+
+
+def test_config_check_prints_each_campaign_segments_and_encoding(capsys):
+    assert main([str(DEFAULT_FILE)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert len(out) == len(SHIPPED["campaigns"])
+    for line, raw in zip(out, SHIPPED["campaigns"], strict=True):
+        count = count_segments(raw["reply"])
+        assert line.split()[0] == raw["id"]
+        assert f"{count.encoding}" in line
+        assert f"{count.segments} segment(s)" in line
+
+
+def test_config_check_fails_with_the_error_on_stderr(tmp_path, capsys):
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(document(changed("reply", LONG_GSM))), encoding="utf-8")
+    assert main([str(path)]) == 1
+    assert "campaign 'test': field 'reply' is 3 SMS segments" in capsys.readouterr().err
+
+
+def test_describe_lists_the_help_text_and_the_sender():
+    campaign = changed("help_reply", "Aide")
+    campaign["reply_from"] = {"type": "alphanumeric", "id": "Info"}
+    (parsed,) = parse_campaigns(document(campaign))
+    lines = describe(parsed)
+    assert [line.split()[3] for line in lines] == ["reply", "help_reply"]
+    assert all(line.endswith("from alphanumeric=Info") for line in lines)
