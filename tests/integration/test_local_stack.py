@@ -191,7 +191,8 @@ def test_ctrl_c_stops_the_stack_cleanly_and_the_console_never_shows_a_number(run
     assert returncode == 0, console
     assert "stopped in" in console
     assert not running.state.exists()
-    assert re.search(r"/sms\s+fr\s+from \+33\*{7}\d\d\s+200 Received (?:BudgetUsed )?Scheduled", console)
+    assert re.search(r"/sms\s+fr\s+from \+33\*{7}\d\d\s+200 Received (?:BudgetUsed )?Scheduled",
+                     console)
     assert re.search(r"outbox\s+fr\s+to\s+\+33\*{7}\d\d", console)
     for number in running.numbers_used:
         assert number not in console
