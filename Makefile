@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 SAM_VENV := .venv-sam
 AUDIT_VENV := .venv-audit
-REQS := requirements.txt requirements-dev.txt
+REQS := requirements.txt requirements-dev.txt $(wildcard functions/*/requirements.txt)
 
 .DEFAULT_GOAL := help
 .PHONY: help run demo test lint format build validate audit bench bench-flood campaigns ops clean
@@ -61,8 +61,8 @@ audit: $(SAM_VENV)/.installed $(AUDIT_VENV)/.installed  ## security gates: cfn-l
 build: $(SAM_VENV)/.installed  ## sam build for python3.13/arm64 (no Docker needed)
 	SAM_CLI_TELEMETRY=0 PYENV_VERSION=$${PYENV_VERSION:-3.11.7:3.13.0} $(SAM_VENV)/bin/sam build
 
-bench: $(VENV)/.installed  ## benchmarks: print ratios measured in one run
-	$(BIN)/python -m bench
+bench: $(VENV)/.installed build  ## benchmarks: print ratios measured in one run
+	PYENV_VERSION=$${PYENV_VERSION:-3.11.7:3.13.0} $(BIN)/python -m bench
 
 bench-flood: $(VENV)/.installed  ## 100,000-webhook flood on moto: the cost shield's figures
 	$(BIN)/python bench/flood.py

@@ -125,10 +125,23 @@ def _decide(inbound: Inbound, rt: Runtime, target: ScheduleTarget, hash_key: byt
         return "BlockedQuota"
     table = settings.table_name
     try:
-        decision = shield.record_message(rt.dynamodb, table, key, inbound.sid, now, limits)
+        decision = None
+        if limits.replies_per_sender and limits.daily_reply_budget > 0 \
+                and not rt.live.seen(key, now):  # most likely the sender's first message
+            decision = shield.record_first_message(rt.dynamodb, table, key, inbound.sid, now,
+                                                   limits)
+            verdict = decision.verdict if decision else None
+            if verdict is shield.Verdict.BUDGET_SPENT:
+                rt.budget_spent_until = next_utc_midnight(now)
+                return "BlockedBudget"
+            if verdict is shield.Verdict.ACCEPTED:
+                count("BudgetUsed")  # taken with the window, in the same transaction
+        if decision is None:
+            decision = shield.record_message(rt.dynamodb, table, key, inbound.sid, now, limits)
         if decision.verdict in (shield.Verdict.OVER_QUOTA, shield.Verdict.OPTED_OUT):
             rt.blocked.add(key, decision.window_ends)
             return "BlockedQuota" if decision.verdict is shield.Verdict.OVER_QUOTA else "OptedOut"
+        rt.live.add(key, decision.window_ends)
         if not decision.reply_due(limits):
             return "Duplicate" if decision.verdict is shield.Verdict.DUPLICATE else "Counted"
         if not decision.reply_reserved:

@@ -1,4 +1,4 @@
-"""Logger, metrics and tracer shared by both functions; numbers are masked on the way out."""
+"""Logger and metrics shared by both functions; numbers are masked on the way out."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import os
 from collections.abc import Callable
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 
 from decoy.phone import mask_all
@@ -53,7 +53,6 @@ def mask_library_logs() -> None:
 logger = Logger(service=SERVICE, json_serializer=_masked_json)
 logger.addFilter(MASK_NUMBERS)
 mask_library_logs()  # in Lambda the runtime's root handler exists before our import
-tracer = Tracer(service=SERVICE)
 # Totals (dimension: service) feed the alarms; the per-campaign copy feeds the dashboard.
 NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "DecoyNumber")  # template default
 metrics = Metrics(service=SERVICE, namespace=NAMESPACE)
@@ -82,7 +81,7 @@ def _flush_campaign_metrics() -> None:
 
 
 def observed(handler: Callable[[dict, Any], Any]) -> Callable[[dict, Any], Any]:
-    """Logger context, X-Ray segment and metric flush around a Lambda handler."""
+    """Logger context and metric flush around a Lambda handler (X-Ray: see docs/performance.md)."""
 
     @functools.wraps(handler)
     def wrapper(event: dict, context: Any) -> Any:
@@ -91,6 +90,4 @@ def observed(handler: Callable[[dict, Any], Any]) -> Callable[[dict, Any], Any]:
         finally:
             _flush_campaign_metrics()
 
-    return logger.inject_lambda_context(clear_state=True)(
-        tracer.capture_lambda_handler(metrics.log_metrics(wrapper))
-    )
+    return logger.inject_lambda_context(clear_state=True)(metrics.log_metrics(wrapper))

@@ -60,6 +60,13 @@ class BlockedSenders:
         self._until.pop(key, None)
 
 
+class LiveSenders(BlockedSenders):
+    """Senders this container saw with an open window: their next message is not their first."""
+
+    def seen(self, key: str, now: float) -> bool:
+        return self.blocked(key, now)
+
+
 @dataclass
 class Runtime:
     settings: Settings
@@ -68,6 +75,7 @@ class Runtime:
     scheduler: Any
     ssm: SSMProvider
     blocked: BlockedSenders = field(default_factory=BlockedSenders)
+    live: LiveSenders = field(default_factory=LiveSenders)
     budget_spent_until: float = 0.0  # epoch: the daily budget is known spent until then
 
     def secrets(self) -> Secrets:

@@ -26,6 +26,7 @@ class Verdict(Enum):
     DUPLICATE = "duplicate"
     OVER_QUOTA = "over_quota"
     OPTED_OUT = "opted_out"
+    BUDGET_SPENT = "budget_spent"  # a new sender's first message, refused whole: nothing written
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,11 @@ def classify(old: dict[str, Any] | None, sid: str, now: float) -> Decision | Non
         reserved = sid in old.get("reply_sids", {}).get("SS", [])
         return Decision(Verdict.DUPLICATE, sids.index(sid) + 1, reserved, window_ends)
     return Decision(Verdict.OVER_QUOTA, len(sids), window_ends=window_ends)
+
+
+# A sender item that may be (re)started: absent, window over (TTL lags), and not opted out.
+_WINDOW_CLOSED = ("(attribute_not_exists(window_ends) OR window_ends <= :now) "
+                  "AND (attribute_not_exists(optout_until) OR optout_until <= :now)")
 
 
 def _is_conditional_failure(exc: ClientError) -> bool:
@@ -120,8 +126,7 @@ def _restart_window(ddb: Any, table: str, key: str, sid: str, now: float,
             TableName=table,
             Item={**sender_pk(key), "sids": {"L": [{"S": sid}]},
                   "window_ends": {"N": str(window_ends)}, "expiration": {"N": str(window_ends)}},
-            ConditionExpression="(attribute_not_exists(window_ends) OR window_ends <= :now) "
-            "AND (attribute_not_exists(optout_until) OR optout_until <= :now)",
+            ConditionExpression=_WINDOW_CLOSED,
             ExpressionAttributeValues={":now": {"N": str(int(now))}},
             ReturnValuesOnConditionCheckFailure="ALL_OLD",
         )
@@ -133,21 +138,65 @@ def _restart_window(ddb: Any, table: str, key: str, sid: str, now: float,
     return Decision(Verdict.ACCEPTED, 1, window_ends=window_ends)
 
 
-def reserve_reply(ddb: Any, table: str, key: str, sid: str, now: float, budget: int) -> bool:
-    """Take one unit of today's budget for this sid, atomically; False when it is spent."""
-    day = utc_day(now)
+def _budget_unit(table: str, now: float, budget: int) -> dict[str, Any]:
+    """The transaction item taking one unit of today's budget, refused once it is spent."""
+    return {"Update": {
+        "TableName": table,
+        "Key": budget_pk(utc_day(now)),
+        "UpdateExpression": "ADD used :one SET expiration = :keep",
+        "ConditionExpression": "attribute_not_exists(used) OR used < :budget",
+        "ExpressionAttributeValues": {
+            ":one": {"N": "1"}, ":budget": {"N": str(budget)},
+            ":keep": {"N": str(next_utc_midnight(now) + BUDGET_KEEP_SECONDS)},
+        },
+    }}
+
+
+def record_first_message(ddb: Any, table: str, key: str, sid: str, now: float,
+                         limits: Limits) -> Decision | None:
+    """Open a sender's window and take its reply's budget unit in one transaction.
+
+    A sender's first message then costs one DynamoDB call. None when the sender's window is
+    open with room left (or the transaction met a conflict): count it with record_message.
+    """
+    window_ends = int(now) + limits.sender_window_seconds
     try:
         ddb.transact_write_items(TransactItems=[
-            {"Update": {
+            {"Put": {
                 "TableName": table,
-                "Key": budget_pk(day),
-                "UpdateExpression": "ADD used :one SET expiration = :keep",
-                "ConditionExpression": "attribute_not_exists(used) OR used < :budget",
-                "ExpressionAttributeValues": {
-                    ":one": {"N": "1"}, ":budget": {"N": str(budget)},
-                    ":keep": {"N": str(next_utc_midnight(now) + BUDGET_KEEP_SECONDS)},
-                },
+                "Item": {**sender_pk(key), "sids": {"L": [{"S": sid}]},
+                         "reply_sids": {"SS": [sid]}, "window_ends": {"N": str(window_ends)},
+                         "expiration": {"N": str(window_ends)}},
+                "ConditionExpression": _WINDOW_CLOSED,
+                "ExpressionAttributeValues": {":now": {"N": str(int(now))}},
+                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
             }},
+            _budget_unit(table, now, limits.daily_reply_budget),
+        ])
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] != "TransactionCanceledException":
+            raise
+        reasons = exc.response.get("CancellationReasons", [])
+        codes = [r.get("Code", "None") for r in reasons]
+        if codes[:1] == ["ConditionalCheckFailed"]:  # the sender's window is open, or opted out
+            decision = classify(reasons[0].get("Item"), sid, now)
+            if decision is None or (decision.verdict is Verdict.OVER_QUOTA
+                                    and decision.position < limits.max_messages_per_sender):
+                return None
+            return decision
+        if codes == ["None", "ConditionalCheckFailed"]:
+            return Decision(Verdict.BUDGET_SPENT)
+        return None
+    return Decision(Verdict.ACCEPTED, 1, reply_reserved=True, window_ends=window_ends)
+
+
+def reserve_reply(ddb: Any, table: str, key: str, sid: str, now: float, budget: int) -> bool:
+    """Take one unit of today's budget for this sid, atomically; False when it is spent."""
+    if budget <= 0:  # the budget condition lets a first unit through when the item is absent
+        return False
+    try:
+        ddb.transact_write_items(TransactItems=[
+            _budget_unit(table, now, budget),
             {"Update": {
                 "TableName": table,
                 "Key": sender_pk(key),
