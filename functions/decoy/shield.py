@@ -77,6 +77,24 @@ def _is_conditional_failure(exc: ClientError) -> bool:
 def record_message(ddb: Any, table: str, key: str, sid: str, now: float,
                    limits: Limits) -> Decision:
     """Count one inbound message in one atomic conditional write; decide its fate."""
+    for _ in range(2):  # a lost race to restart an expired window costs one more update
+        try:
+            return _append_message(ddb, table, key, sid, now, limits)
+        except ClientError as exc:
+            if not _is_conditional_failure(exc):
+                raise
+            decision = classify(exc.response.get("Item"), sid, now)
+        if decision is not None:
+            return decision
+        if _restart_window(ddb, table, key, sid, now, limits):
+            return Decision(Verdict.ACCEPTED, 1,
+                            window_ends=int(now) + limits.sender_window_seconds)
+    # Still undecided after two rounds (never seen): fail closed, schedule nothing.
+    return Decision(Verdict.OVER_QUOTA)
+
+
+def _append_message(ddb: Any, table: str, key: str, sid: str, now: float,
+                    limits: Limits) -> Decision:
     window_ends = int(now) + limits.sender_window_seconds
     values = {
         ":now": {"N": str(int(now))},
@@ -86,34 +104,29 @@ def record_message(ddb: Any, table: str, key: str, sid: str, now: float,
         ":empty": {"L": []},
         ":ends": {"N": str(window_ends)},
     }
-    try:
-        out = ddb.update_item(
-            TableName=table,
-            Key=sender_pk(key),
-            UpdateExpression="SET sids = list_append(if_not_exists(sids, :empty), :sids), "
-            "window_ends = if_not_exists(window_ends, :ends), "
-            "expiration = if_not_exists(expiration, :ends)",
-            ConditionExpression="(attribute_not_exists(pk) OR (window_ends > :now "
-            "AND size(sids) < :max AND NOT contains(sids, :sid))) "
-            "AND (attribute_not_exists(optout_until) OR optout_until <= :now)",
-            ExpressionAttributeValues=values,
-            ReturnValues="ALL_NEW",
-            ReturnValuesOnConditionCheckFailure="ALL_OLD",
-        )
-    except ClientError as exc:
-        if not _is_conditional_failure(exc):
-            raise
-        decision = classify(exc.response.get("Item"), sid, now)
-        if decision is not None:
-            return decision
-        return _restart_window(ddb, table, key, sid, now, limits)
+    out = ddb.update_item(
+        TableName=table,
+        Key=sender_pk(key),
+        UpdateExpression="SET sids = list_append(if_not_exists(sids, :empty), :sids), "
+        "window_ends = if_not_exists(window_ends, :ends), "
+        "expiration = if_not_exists(expiration, :ends)",
+        ConditionExpression="(attribute_not_exists(pk) OR (window_ends > :now "
+        "AND size(sids) < :max AND NOT contains(sids, :sid))) "
+        "AND (attribute_not_exists(optout_until) OR optout_until <= :now)",
+        ExpressionAttributeValues=values,
+        ReturnValues="ALL_NEW",
+        ReturnValuesOnConditionCheckFailure="ALL_OLD",
+    )
     item = out["Attributes"]
     return Decision(Verdict.ACCEPTED, len(item["sids"]["L"]), window_ends=_num(item, "window_ends"))
 
 
 def _restart_window(ddb: Any, table: str, key: str, sid: str, now: float,
-                    limits: Limits) -> Decision:
-    """The sender's window has expired (item not yet deleted by TTL): start a new one."""
+                    limits: Limits) -> bool:
+    """The sender's window has expired (item not yet deleted by TTL): start a new one.
+
+    False when a concurrent message restarted it first: the caller then appends to it.
+    """
     window_ends = int(now) + limits.sender_window_seconds
     try:
         ddb.put_item(
@@ -123,18 +136,18 @@ def _restart_window(ddb: Any, table: str, key: str, sid: str, now: float,
             ConditionExpression="(attribute_not_exists(window_ends) OR window_ends <= :now) "
             "AND (attribute_not_exists(optout_until) OR optout_until <= :now)",
             ExpressionAttributeValues={":now": {"N": str(int(now))}},
-            ReturnValuesOnConditionCheckFailure="ALL_OLD",
         )
     except ClientError as exc:
         if not _is_conditional_failure(exc):
             raise
-        # A concurrent message restarted the window first: judge against what it wrote.
-        return classify(exc.response.get("Item"), sid, now) or Decision(Verdict.OVER_QUOTA)
-    return Decision(Verdict.ACCEPTED, 1, window_ends=window_ends)
+        return False
+    return True
 
 
 def reserve_reply(ddb: Any, table: str, key: str, sid: str, now: float, budget: int) -> bool:
     """Take one unit of today's budget for this sid, atomically; False when it is spent."""
+    if budget <= 0:  # `attribute_not_exists(used)` would let the day's first reply through
+        return False
     day = utc_day(now)
     try:
         ddb.transact_write_items(TransactItems=[
@@ -160,10 +173,12 @@ def reserve_reply(ddb: Any, table: str, key: str, sid: str, now: float, budget: 
         if exc.response["Error"]["Code"] != "TransactionCanceledException":
             raise
         reasons = [r.get("Code", "None") for r in exc.response.get("CancellationReasons", [])]
-        if reasons and reasons[0] == "ConditionalCheckFailed":
-            return False
+        # Checked first: a retry racing its original on the day's last unit must still
+        # see the reservation the original holds, not a spent budget.
         if len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed":
             return True  # this sid already holds its reservation (a retried webhook)
+        if reasons and reasons[0] == "ConditionalCheckFailed":
+            return False
         raise
     return True
 
