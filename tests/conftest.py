@@ -42,6 +42,24 @@ def lambda_context() -> LambdaContext:
     return LambdaContext()
 
 
+NOW = 1_795_424_400.0  # 2026-11-23T09:00:00Z
+
+
+@pytest.fixture
+def at(monkeypatch: pytest.MonkeyPatch):
+    """Move the handlers' clock: at(t) makes clock.now() return t (NOW until then)."""
+    from decoy import clock
+
+    current = {"t": NOW}
+    monkeypatch.setattr(clock, "now", lambda: current["t"])
+
+    def move(t: float) -> float:
+        current["t"] = t
+        return t
+
+    return move
+
+
 @pytest.fixture(autouse=True)
 def _isolated_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for key, value in {

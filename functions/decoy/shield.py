@@ -50,6 +50,10 @@ def budget_pk(day: str) -> dict[str, dict[str, str]]:
     return {"pk": {"S": f"budget#{day}"}}
 
 
+def _reply_sids(item: dict[str, Any]) -> list[str]:
+    return item.get("reply_sids", {}).get("SS", [])
+
+
 def _num(item: dict[str, Any], name: str) -> int:
     return int(item[name]["N"]) if name in item else 0
 
@@ -65,7 +69,7 @@ def classify(old: dict[str, Any] | None, sid: str, now: float) -> Decision | Non
         return None
     sids = [v["S"] for v in old.get("sids", {}).get("L", [])]
     if sid in sids:
-        reserved = sid in old.get("reply_sids", {}).get("SS", [])
+        reserved = sid in _reply_sids(old)
         return Decision(Verdict.DUPLICATE, sids.index(sid) + 1, reserved, window_ends)
     return Decision(Verdict.OVER_QUOTA, len(sids), window_ends=window_ends)
 
@@ -167,17 +171,18 @@ def reserve_reply(ddb: Any, table: str, key: str, sid: str, now: float, budget: 
                 "UpdateExpression": "ADD reply_sids :sidset",
                 "ConditionExpression": "attribute_exists(pk) AND NOT contains(reply_sids, :sid)",
                 "ExpressionAttributeValues": {":sidset": {"SS": [sid]}, ":sid": {"S": sid}},
+                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
             }},
         ])
     except ClientError as exc:
         if exc.response["Error"]["Code"] != "TransactionCanceledException":
             raise
-        reasons = [r.get("Code", "None") for r in exc.response.get("CancellationReasons", [])]
+        reasons = exc.response.get("CancellationReasons", [])
         # Checked first: a retry racing its original on the day's last unit must still
         # see the reservation the original holds, not a spent budget.
-        if len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed":
+        if len(reasons) > 1 and sid in _reply_sids(reasons[1].get("Item", {})):
             return True  # this sid already holds its reservation (a retried webhook)
-        if reasons and reasons[0] == "ConditionalCheckFailed":
+        if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
             return False
         raise
     return True
@@ -193,7 +198,7 @@ def record_opt_out(ddb: Any, table: str, key: str, now: float, opt_out_seconds: 
         ExpressionAttributeValues={":until": {"N": str(until)}},
         ReturnValues="ALL_OLD",
     )
-    return sorted(out.get("Attributes", {}).get("reply_sids", {}).get("SS", []))
+    return sorted(_reply_sids(out.get("Attributes", {})))
 
 
 def is_opted_out(ddb: Any, table: str, key: str, now: float) -> bool:

@@ -4,31 +4,15 @@ from __future__ import annotations
 
 import json
 
-import pytest
-from conftest import ROLE_ARN, SENDER_ARN, schedules
+from conftest import NOW, ROLE_ARN, SENDER_ARN, schedules
 from twilio_fakes import api_event, new_sid, sms_form
 
-from decoy import clock
 from decoy_local.scheduler import due_time, fire_due
 from receiver.app import lambda_handler as receive
 from sender.app import lambda_handler as send
 
 HARASSER = "+33612345678"
 DECOY = "+33939000001"
-NOW = 1_795_424_400.0  # 2026-11-23T09:00:00Z
-
-
-@pytest.fixture
-def at(monkeypatch):
-    """Move the handlers' clock: at(t) makes clock.now() return t."""
-    current = {"t": NOW}
-    monkeypatch.setattr(clock, "now", lambda: current["t"])
-
-    def move(t: float) -> float:
-        current["t"] = t
-        return t
-
-    return move
 
 
 def fire_all(aws, context, now):
