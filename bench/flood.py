@@ -77,7 +77,8 @@ def main(argv: list[str] | None = None) -> int:
     wall = time.perf_counter() - started
     received, fired = report.received, report.fired
     webhooks = len(report.plan.arrivals)
-    worst = costmodel.worst_case_day(webhooks)
+    worst = costmodel.worst_case_day(costmodel.throttle_cap())  # AWS sees at most the cap
+    inbound_here = costmodel.worst_case_day(webhooks).twilio_inbound
     print(f"flood: {webhooks:,} webhooks {dict(report.plan.composition)}, "
           f"{args.threads} threads over {args.containers} containers")
     print(f"  answered: {dict(sorted(received.outcomes.items()))} in {received.seconds:.1f} s "
@@ -92,9 +93,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"    receiver total: {dict(sorted(received.aws_calls.items()))}")
     print(f"  AWS calls per reply sent: {per_webhook(fired, len(report.sent))}")
     print(f"  worst case per day under the defaults: €{worst.bounded_by_config:,.2f} bounded by "
-          f"config (replies €{worst.twilio_replies:,.2f} + AWS €{worst.aws_total:,.2f}) "
-          f"+ Twilio inbound €{worst.twilio_inbound:,.2f} for {webhooks:,} SMS "
-          f"= €{worst.total:,.2f}")
+          f"config (replies €{worst.twilio_replies:,.2f} + AWS €{worst.aws_total:,.2f} at "
+          f"the throttle's {costmodel.throttle_cap():,} webhooks/day), plus Twilio inbound "
+          f"€{costmodel.Prices().twilio_sms_in_eur} per SMS that nothing in AWS bounds "
+          f"(this flood's {webhooks:,}: €{inbound_here:,.2f})")
     print(f"  wall time: {wall:.1f} s")
     violations = report.violations()
     for violation in violations:
