@@ -23,14 +23,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from log_privacy import pytest_runtest_makereport, pytest_terminal_summary  # noqa: E402, F401
 from twilio_fakes import ACCOUNT_SID, AUTH_TOKEN, HASH_KEY, FakeTwilioApi  # noqa: E402
 
-pytest_plugins = ("pytester",)  # tests/test_log_privacy.py runs an inner session
+pytest_plugins = ("pytester",)  # tests/unit/test_log_privacy_scan.py runs an inner session
 
 REGION = "eu-west-3"
 NOW = 1_795_424_400.0  # 2026-11-23T09:00:00Z
 ACCOUNT = "123456789012"
 SENDER_ARN = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:decoy-sender"
 ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/decoy-scheduler"
-NOW = 1_795_424_400.0  # 2026-11-23T09:00:00Z
 
 
 @dataclass
@@ -47,6 +46,7 @@ class LambdaContext:
 @pytest.fixture
 def lambda_context() -> LambdaContext:
     return LambdaContext()
+
 
 
 @pytest.fixture(autouse=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,29 +36,37 @@ class Secrets:
 
 
 class BlockedSenders:
-    """Senders known to be over quota or opted out, until their window ends (bounded LRU)."""
+    """Senders known to be over quota or opted out, until their window ends (bounded LRU).
+
+    Locked because a local server (make run, the flood bench) may share one runtime
+    between threads; a Lambda container never does, and the lock costs it nothing.
+    """
 
     def __init__(self, size: int = BLOCKED_CACHE_SIZE):
         self._until: OrderedDict[str, float] = OrderedDict()
         self._size = size
+        self._lock = threading.Lock()
 
     def add(self, key: str, until: float) -> None:
-        self._until[key] = until
-        self._until.move_to_end(key)
-        while len(self._until) > self._size:
-            self._until.popitem(last=False)
+        with self._lock:
+            self._until[key] = until
+            self._until.move_to_end(key)
+            while len(self._until) > self._size:
+                self._until.popitem(last=False)
 
     def blocked(self, key: str, now: float) -> bool:
-        until = self._until.get(key)
-        if until is None:
-            return False
-        if until <= now:
-            del self._until[key]
-            return False
-        return True
+        with self._lock:
+            until = self._until.get(key)
+            if until is None:
+                return False
+            if until <= now:
+                del self._until[key]
+                return False
+            return True
 
     def discard(self, key: str) -> None:
-        self._until.pop(key, None)
+        with self._lock:
+            self._until.pop(key, None)
 
 
 class LiveSenders(BlockedSenders):
@@ -100,10 +109,11 @@ class Runtime:
     def kill_switch_on(self, max_age: int | None = None, *, fail_closed: bool = True) -> bool:
         """True when the operator stopped everything, or when we cannot tell (fail closed);
         with fail_closed=False an unreadable switch raises GetParameterError instead."""
+        age = self.settings.kill_switch_cache_seconds if max_age is None else max_age
         try:
-            value = self.ssm.get(self.settings.kill_switch_parameter,
-                                 max_age=self.settings.kill_switch_cache_seconds
-                                 if max_age is None else max_age)
+            # powertools serves any unexpired cached value whatever max_age says: 0 must fetch.
+            value = self.ssm.get(self.settings.kill_switch_parameter, max_age=age,
+                                 force_fetch=age == 0)
         except GetParameterError:
             if not fail_closed:
                 raise

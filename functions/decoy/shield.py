@@ -51,6 +51,10 @@ def budget_pk(day: str) -> dict[str, dict[str, str]]:
     return {"pk": {"S": f"budget#{day}"}}
 
 
+def _reply_sids(item: dict[str, Any]) -> list[str]:
+    return item.get("reply_sids", {}).get("SS", [])
+
+
 def _num(item: dict[str, Any], name: str) -> int:
     return int(item[name]["N"]) if name in item else 0
 
@@ -66,7 +70,7 @@ def classify(old: dict[str, Any] | None, sid: str, now: float) -> Decision | Non
         return None
     sids = [v["S"] for v in old.get("sids", {}).get("L", [])]
     if sid in sids:
-        reserved = sid in old.get("reply_sids", {}).get("SS", [])
+        reserved = sid in _reply_sids(old)
         return Decision(Verdict.DUPLICATE, sids.index(sid) + 1, reserved, window_ends)
     return Decision(Verdict.OVER_QUOTA, len(sids), window_ends=window_ends)
 
@@ -83,6 +87,24 @@ def _is_conditional_failure(exc: ClientError) -> bool:
 def record_message(ddb: Any, table: str, key: str, sid: str, now: float,
                    limits: Limits) -> Decision:
     """Count one inbound message in one atomic conditional write; decide its fate."""
+    for _ in range(2):  # a lost race to restart an expired window costs one more update
+        try:
+            return _append_message(ddb, table, key, sid, now, limits)
+        except ClientError as exc:
+            if not _is_conditional_failure(exc):
+                raise
+            decision = classify(exc.response.get("Item"), sid, now)
+        if decision is not None:
+            return decision
+        if _restart_window(ddb, table, key, sid, now, limits):
+            return Decision(Verdict.ACCEPTED, 1,
+                            window_ends=int(now) + limits.sender_window_seconds)
+    # Still undecided after two rounds (never seen): fail closed, schedule nothing.
+    return Decision(Verdict.OVER_QUOTA)
+
+
+def _append_message(ddb: Any, table: str, key: str, sid: str, now: float,
+                    limits: Limits) -> Decision:
     window_ends = int(now) + limits.sender_window_seconds
     values = {
         ":now": {"N": str(int(now))},
@@ -92,34 +114,29 @@ def record_message(ddb: Any, table: str, key: str, sid: str, now: float,
         ":empty": {"L": []},
         ":ends": {"N": str(window_ends)},
     }
-    try:
-        out = ddb.update_item(
-            TableName=table,
-            Key=sender_pk(key),
-            UpdateExpression="SET sids = list_append(if_not_exists(sids, :empty), :sids), "
-            "window_ends = if_not_exists(window_ends, :ends), "
-            "expiration = if_not_exists(expiration, :ends)",
-            ConditionExpression="(attribute_not_exists(pk) OR (window_ends > :now "
-            "AND size(sids) < :max AND NOT contains(sids, :sid))) "
-            "AND (attribute_not_exists(optout_until) OR optout_until <= :now)",
-            ExpressionAttributeValues=values,
-            ReturnValues="ALL_NEW",
-            ReturnValuesOnConditionCheckFailure="ALL_OLD",
-        )
-    except ClientError as exc:
-        if not _is_conditional_failure(exc):
-            raise
-        decision = classify(exc.response.get("Item"), sid, now)
-        if decision is not None:
-            return decision
-        return _restart_window(ddb, table, key, sid, now, limits)
+    out = ddb.update_item(
+        TableName=table,
+        Key=sender_pk(key),
+        UpdateExpression="SET sids = list_append(if_not_exists(sids, :empty), :sids), "
+        "window_ends = if_not_exists(window_ends, :ends), "
+        "expiration = if_not_exists(expiration, :ends)",
+        ConditionExpression="(attribute_not_exists(pk) OR (window_ends > :now "
+        "AND size(sids) < :max AND NOT contains(sids, :sid))) "
+        "AND (attribute_not_exists(optout_until) OR optout_until <= :now)",
+        ExpressionAttributeValues=values,
+        ReturnValues="ALL_NEW",
+        ReturnValuesOnConditionCheckFailure="ALL_OLD",
+    )
     item = out["Attributes"]
     return Decision(Verdict.ACCEPTED, len(item["sids"]["L"]), window_ends=_num(item, "window_ends"))
 
 
 def _restart_window(ddb: Any, table: str, key: str, sid: str, now: float,
-                    limits: Limits) -> Decision:
-    """The sender's window has expired (item not yet deleted by TTL): start a new one."""
+                    limits: Limits) -> bool:
+    """The sender's window has expired (item not yet deleted by TTL): start a new one.
+
+    False when a concurrent message restarted it first: the caller then appends to it.
+    """
     window_ends = int(now) + limits.sender_window_seconds
     try:
         ddb.put_item(
@@ -128,14 +145,12 @@ def _restart_window(ddb: Any, table: str, key: str, sid: str, now: float,
                   "window_ends": {"N": str(window_ends)}, "expiration": {"N": str(window_ends)}},
             ConditionExpression=_WINDOW_CLOSED,
             ExpressionAttributeValues={":now": {"N": str(int(now))}},
-            ReturnValuesOnConditionCheckFailure="ALL_OLD",
         )
     except ClientError as exc:
         if not _is_conditional_failure(exc):
             raise
-        # A concurrent message restarted the window first: judge against what it wrote.
-        return classify(exc.response.get("Item"), sid, now) or Decision(Verdict.OVER_QUOTA)
-    return Decision(Verdict.ACCEPTED, 1, window_ends=window_ends)
+        return False
+    return True
 
 
 def _budget_unit(table: str, now: float, budget: int) -> dict[str, Any]:
@@ -203,16 +218,18 @@ def reserve_reply(ddb: Any, table: str, key: str, sid: str, now: float, budget: 
                 "UpdateExpression": "ADD reply_sids :sidset",
                 "ConditionExpression": "attribute_exists(pk) AND NOT contains(reply_sids, :sid)",
                 "ExpressionAttributeValues": {":sidset": {"SS": [sid]}, ":sid": {"S": sid}},
+                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
             }},
         ])
     except ClientError as exc:
         if exc.response["Error"]["Code"] != "TransactionCanceledException":
             raise
-        reasons = [r.get("Code", "None") for r in exc.response.get("CancellationReasons", [])]
-        # Checked first: a retried write that already reserved may also find the budget full.
-        if len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed":
-            return True  # this sid already holds its reservation (a retried webhook or write)
-        if reasons and reasons[0] == "ConditionalCheckFailed":
+        reasons = exc.response.get("CancellationReasons", [])
+        # Checked first: a retry racing its original on the day's last unit must still
+        # see the reservation the original holds, not a spent budget.
+        if len(reasons) > 1 and sid in _reply_sids(reasons[1].get("Item", {})):
+            return True  # this sid already holds its reservation (a retried webhook)
+        if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
             return False
         raise
     return True
@@ -228,7 +245,7 @@ def record_opt_out(ddb: Any, table: str, key: str, now: float, opt_out_seconds: 
         ExpressionAttributeValues={":until": {"N": str(until)}},
         ReturnValues="ALL_OLD",
     )
-    return sorted(out.get("Attributes", {}).get("reply_sids", {}).get("SS", []))
+    return sorted(_reply_sids(out.get("Attributes", {})))
 
 
 def is_opted_out(ddb: Any, table: str, key: str, now: float) -> bool:

@@ -15,7 +15,7 @@ from aws_faults import THROTTLED, error, timeout
 from conftest import NOW, schedules
 from requests.exceptions import ConnectionError as RequestsConnectionError
 from requests.exceptions import ConnectTimeout, ReadTimeout
-from twilio_fakes import api_event, call_form, new_sid, sms_form
+from twilio_fakes import HASH_KEY, api_event, call_form, new_sid, sms_form
 
 from decoy import runtime, shield
 from decoy.clock import utc_day
@@ -58,6 +58,9 @@ class ReceiverFault:
     status: int = 200
     route: str = "/sms"
     extra: dict = field(default_factory=dict)
+    # False: a container that has seen this sender (its counter path: UpdateItem, then the
+    # budget transaction). True: a sender's first message (one window+budget transaction).
+    first_message: bool = False
 
 
 RECEIVER_FAULTS = {
@@ -122,6 +125,30 @@ RECEIVER_FAULTS = {
     "STOP while dynamodb is throttled": ReceiverFault(
         "dynamodb:UpdateItem", THROTTLED["dynamodb"], ALL_ATTEMPTS, "OptOutFailed", 0, 3,
         "opt-out not fully recorded", extra={"Body": "STOP"}),
+    "first message: transaction throttled once": ReceiverFault(
+        "dynamodb:TransactWriteItems", THROTTLED["dynamodb"], 1, "Scheduled", 1, 2, budget=1,
+        first_message=True),
+    "first message: transaction throttled on every attempt": ReceiverFault(
+        "dynamodb:TransactWriteItems", THROTTLED["dynamodb"], ALL_ATTEMPTS, "StoreFailed", 0, 3,
+        "counter write failed, nothing scheduled",
+        error="ProvisionedThroughputExceededException", first_message=True),
+    "first message: dynamodb unreachable (connect timeout)": ReceiverFault(
+        "dynamodb:TransactWriteItems", timeout(), ALL_ATTEMPTS, "StoreFailed", 0, 3,
+        "counter write failed, nothing scheduled", error="ConnectTimeoutError",
+        first_message=True),
+    "first message: written but the answer timed out": ReceiverFault(
+        "dynamodb:TransactWriteItems", timeout(applied=True), 1, "Scheduled", 1, 2, budget=1,
+        first_message=True),
+    "first message: transaction conflict (falls back to the counter path)": ReceiverFault(
+        "dynamodb:TransactWriteItems", error(
+            400, "TransactionCanceledException",
+            CancellationReasons=[{"Code": "TransactionConflict"}, {"Code": "None"}]),
+        1, "Scheduled", 1, 2, budget=1, first_message=True),
+    "first message: budget spent (ConditionalCheckFailed on the budget)": ReceiverFault(
+        "dynamodb:TransactWriteItems", error(
+            400, "TransactionCanceledException",
+            CancellationReasons=[{"Code": "None"}, {"Code": "ConditionalCheckFailed"}]),
+        1, "BlockedBudget", 0, 1, first_message=True),
 }
 
 
@@ -134,6 +161,8 @@ def webhook(route: str, **extra: str) -> dict:
 @pytest.mark.parametrize("row", RECEIVER_FAULTS.values(), ids=RECEIVER_FAULTS.keys())
 def test_receiver_fault_answers_and_schedules_at_most_once(
         row, aws, aws_faults, telemetry, lambda_context, at):
+    if not row.first_message:
+        runtime.get().live.add(sender_key(HARASSER, HASH_KEY.encode()), NOW + 3600)
     aws_faults.fail(row.call, row.fault, row.times)
 
     response = receive(webhook(row.route, **row.extra), lambda_context)

@@ -42,7 +42,8 @@ def test_report_never_repeats_the_clear_number(private):
     assert hit == "+33*******78"
 
 
-def test_a_test_that_leaks_into_its_output_fails_and_a_clean_one_passes(pytester, monkeypatch):
+def test_a_test_that_leaks_into_its_output_fails_and_a_clean_one_passes(pytester, monkeypatch,
+                                                                        capsys):
     # A fresh registry for the inner run; it leaks digits and a body only the inner run knows.
     monkeypatch.setattr(log_privacy, "PRIVATE", PrivateData())
     monkeypatch.setattr(log_privacy, "SCAN", Scan())
@@ -68,3 +69,4 @@ def test_a_test_that_leaks_into_its_output_fails_and_a_clean_one_passes(pytester
                                  "*Captured stdout call: +33*******77*"])
     assert log_privacy.SCAN.failures == ["test_inner.py::test_prints_a_body",
                                          "test_inner.py::test_prints_a_number_without_plus"]
+    capsys.readouterr()  # the inner run's deliberate leaks are not this test's output
