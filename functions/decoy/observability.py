@@ -1,4 +1,4 @@
-"""Logger, metrics and (opt-in) tracer shared by both functions; numbers are masked on the way out."""
+"""Logger, metrics and opt-in tracer for both functions; numbers are masked on the way out."""
 
 from __future__ import annotations
 
