@@ -91,7 +91,7 @@ def require_sam() -> Path:
 
 @functools.cache
 def sam_options(command: str) -> frozenset[str]:
-    out = subprocess.run([str(require_sam() / "bin" / "sam"), command, "--help"],  # noqa: S603
+    out = subprocess.run([str(require_sam() / "bin" / "sam"), command, "--help"],
                          capture_output=True, text=True, timeout=RUN_TIMEOUT, check=True,
                          env={**os.environ, "SAM_CLI_TELEMETRY": "0"}).stdout
     return frozenset(re.findall(r"--[a-z][a-z0-9-]+", out))
@@ -228,7 +228,7 @@ def test_offline_guide_commands_run(command):
            "PYTHONPATH": os.pathsep.join([str(ROOT / "functions"), str(ROOT)])}
     env.pop("CAMPAIGNS_FILE", None)
     # The commands come from our own guide, checked above.
-    done = subprocess.run(runnable(command), cwd=ROOT, env=env,  # noqa: S603
+    done = subprocess.run(runnable(command), cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=RUN_TIMEOUT, check=False)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
 

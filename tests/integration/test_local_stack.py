@@ -60,7 +60,7 @@ def running(tmp_path_factory):
     state_dir = tmp_path_factory.mktemp("local")
     console = state_dir / "console.txt"
     with console.open("w") as out:
-        process = subprocess.Popen(  # noqa: S603 (our own module, fixed arguments)
+        process = subprocess.Popen(
             [sys.executable, "-m", "decoy_local.stack", "--port", "0", "--twilio-port", "0",
              "--time-scale", "1", "--param", f"DailyReplyBudget={BUDGET}",
              "--state-dir", str(state_dir)],

@@ -38,7 +38,7 @@ def local_stack():
 def run_ops(endpoint: str, *argv: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "testing",
            "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": REGION}
-    return subprocess.run([sys.executable, "-m", "decoy_ops", *argv], cwd=ROOT, env=env,  # noqa: S603
+    return subprocess.run([sys.executable, "-m", "decoy_ops", *argv], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=60, check=False)
 
 
