@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from twilio_fakes import ACCOUNT_SID, AUTH_TOKEN, HASH_KEY, api_event, sms_form
+from twilio_fakes import api_event, sms_form
 
 from decoy import runtime
 from decoy_local.scheduler import fire_due
@@ -179,27 +179,15 @@ def emulated_stack(env: dict[str, str]) -> Iterator[Any]:
     """moto with the template's resources and the functions' environment (as tests' `aws`)."""
     import os
 
-    import boto3
-    from conftest import ACCOUNT, REGION, ROLE_ARN, SENDER_ARN, Aws
-    from moto import mock_aws
+    from conftest import REGION, SECRETS, Aws
 
-    from decoy_local.template import function_environment, load_template, provision
+    from decoy_local.template import mocked_stack
 
     os.environ.update({"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
                        "AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION})
     os.environ.pop("AWS_ENDPOINT_URL", None)
-    with mock_aws():
-        clients = {name: boto3.client(name, region_name=REGION)
-                   for name in ("dynamodb", "scheduler", "sqs", "ssm")}
-        template = load_template()
-        stack = provision(clients, {"TwilioAccountSidParameter": ACCOUNT_SID,
-                                    "TwilioAuthTokenParameter": AUTH_TOKEN,
-                                    "SenderHashKeyParameter": HASH_KEY}, template=template)
-        refs = {"SenderFunction.Arn": SENDER_ARN, "SchedulerRole.Arn": ROLE_ARN,
-                "DecoyApi": "abc123", "AWS::Region": REGION, "AWS::URLSuffix": "amazonaws.com",
-                "AWS::AccountId": ACCOUNT}
-        functions_env = {**function_environment(template, stack, "ReceiverFunction", refs),
-                         **function_environment(template, stack, "SenderFunction", refs), **env}
+    with mocked_stack(REGION, SECRETS) as (clients, stack, functions_env):
+        functions_env.update(env)
         os.environ.update(functions_env)
         yield Aws(stack=stack, env=functions_env, **clients)
 

@@ -27,7 +27,6 @@ for path in (ROOT / "tests", ROOT / "functions", ROOT):  # the handlers and the 
     if str(path) not in sys.path:
         sys.path.insert(0, str(path))
 
-import boto3  # noqa: E402
 from twilio_fakes import ACCOUNT_SID, AUTH_TOKEN, HASH_KEY, api_event, sms_form  # noqa: E402
 
 REGION = "eu-west-3"
@@ -65,23 +64,13 @@ CONTEXT = Context()
 @contextlib.contextmanager
 def moto_stack(env: dict[str, str]) -> Iterator[dict[str, Any]]:
     """moto with the template's table, schedule group, DLQ and SSM, and the functions' env."""
-    from moto import mock_aws
-
-    from decoy_local.template import function_environment, load_template, provision
+    from decoy_local.template import mocked_stack
 
     os.environ.update({**BASE_ENV, **env})
-    with mock_aws():
-        clients = {name: boto3.client(name, region_name=REGION)
-                   for name in ("dynamodb", "scheduler", "sqs", "ssm")}
-        template = load_template()
-        stack = provision(clients, {"TwilioAccountSidParameter": ACCOUNT_SID,
-                                    "TwilioAuthTokenParameter": AUTH_TOKEN,
-                                    "SenderHashKeyParameter": HASH_KEY}, template=template)
-        refs = {"SenderFunction.Arn": f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:sender",
-                "SchedulerRole.Arn": f"arn:aws:iam::{ACCOUNT}:role/scheduler",
-                "DecoyApi": "abc123", "AWS::Region": REGION,
-                "AWS::URLSuffix": "amazonaws.com", "AWS::AccountId": ACCOUNT}
-        os.environ.update(function_environment(template, stack, "ReceiverFunction", refs))
+    secrets = {"TwilioAccountSidParameter": ACCOUNT_SID, "TwilioAuthTokenParameter": AUTH_TOKEN,
+               "SenderHashKeyParameter": HASH_KEY}
+    with mocked_stack(REGION, secrets) as (clients, stack, functions_env):
+        os.environ.update(functions_env)
         os.environ.update(env)
         yield {"clients": clients, "stack": stack}
 

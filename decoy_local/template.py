@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -153,7 +155,26 @@ def function_environment(template: dict[str, Any], stack: Stack, logical_id: str
                .get("Variables", {}))
     env.update(template["Resources"][logical_id]["Properties"].get("Environment", {})
                .get("Variables", {}))
+    conditions = template.get("Conditions", {})
+    for name in conditions:
+        values[f"Condition::{name}"] = str(_condition(conditions[name], values, conditions))
     return {key: str(_resolve(value, values)) for key, value in env.items()}
+
+
+def _condition(expr: Any, values: dict[str, str], conditions: dict[str, Any]) -> bool:
+    """Evaluate a template Condition (Fn::Equals/Not/And/Or, Condition) on the values."""
+    if "Condition" in expr:
+        return _condition(conditions[expr["Condition"]], values, conditions)
+    if "Fn::Equals" in expr:
+        left, right = (str(_resolve(v, values)) for v in expr["Fn::Equals"])
+        return left == right
+    if "Fn::Not" in expr:
+        return not _condition(expr["Fn::Not"][0], values, conditions)
+    if "Fn::And" in expr:
+        return all(_condition(e, values, conditions) for e in expr["Fn::And"])
+    if "Fn::Or" in expr:
+        return any(_condition(e, values, conditions) for e in expr["Fn::Or"])
+    raise ValueError(f"unsupported condition {expr}")
 
 
 def _resolve(value: Any, values: dict[str, str]) -> Any:
@@ -162,6 +183,10 @@ def _resolve(value: Any, values: dict[str, str]) -> Any:
     if isinstance(value, dict) and "Fn::GetAtt" in value:
         target = value["Fn::GetAtt"]
         return values[target if isinstance(target, str) else ".".join(target)]
+    if isinstance(value, dict) and "Fn::If" in value:
+        name, when_true, when_false = value["Fn::If"]
+        return _resolve(when_true if values[f"Condition::{name}"] == "True" else when_false,
+                        values)
     if isinstance(value, dict) and "Fn::Sub" in value:
         text = value["Fn::Sub"]
         for key, val in values.items():
@@ -188,3 +213,36 @@ def http_api_throttling(template: dict[str, Any]) -> tuple[float, int]:
     values = parameter_defaults(template)
     return (float(_resolve(settings["ThrottlingRateLimit"], values)),
             int(_resolve(settings["ThrottlingBurstLimit"], values)))
+
+
+EMULATED_ACCOUNT = "123456789012"
+EMULATED_SERVICES = ("dynamodb", "scheduler", "sqs", "ssm")
+
+
+def emulated_refs(region: str, account: str = EMULATED_ACCOUNT) -> dict[str, str]:
+    """Values moto cannot derive for the template's references: function/role ARNs, API id."""
+    return {"SenderFunction.Arn": f"arn:aws:lambda:{region}:{account}:function:decoy-sender",
+            "SchedulerRole.Arn": f"arn:aws:iam::{account}:role/decoy-scheduler",
+            "DecoyApi": "abc123", "AWS::Region": region, "AWS::URLSuffix": "amazonaws.com",
+            "AWS::AccountId": account}
+
+
+def functions_environment(template: dict[str, Any], stack: Stack,
+                          refs: dict[str, str]) -> dict[str, str]:
+    """Both functions' environment variables, resolved against the emulated stack."""
+    return {**function_environment(template, stack, "ReceiverFunction", refs),
+            **function_environment(template, stack, "SenderFunction", refs)}
+
+
+@contextlib.contextmanager
+def mocked_stack(region: str, secrets: dict[str, str]
+                 ) -> Iterator[tuple[dict[str, Any], Stack, dict[str, str]]]:
+    """In-process moto (mock_aws) holding the template's resources: (clients, stack, env)."""
+    import boto3
+    from moto import mock_aws
+
+    with mock_aws():
+        clients = {name: boto3.client(name, region_name=region) for name in EMULATED_SERVICES}
+        template = load_template()
+        stack = provision(clients, secrets, template=template)
+        yield clients, stack, functions_environment(template, stack, emulated_refs(region))

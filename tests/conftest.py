@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 import responses
 
@@ -23,13 +22,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from log_privacy import pytest_runtest_makereport, pytest_terminal_summary  # noqa: E402, F401
 from twilio_fakes import ACCOUNT_SID, AUTH_TOKEN, HASH_KEY, FakeTwilioApi  # noqa: E402
 
+from decoy_local.template import emulated_refs  # noqa: E402
+
 pytest_plugins = ("pytester",)  # tests/unit/test_log_privacy_scan.py runs an inner session
 
 REGION = "eu-west-3"
 NOW = 1_795_424_400.0  # 2026-11-23T09:00:00Z
 ACCOUNT = "123456789012"
-SENDER_ARN = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:decoy-sender"
-ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/decoy-scheduler"
+SENDER_ARN = emulated_refs(REGION)["SenderFunction.Arn"]
+ROLE_ARN = emulated_refs(REGION)["SchedulerRole.Arn"]
+SECRETS = {"TwilioAccountSidParameter": ACCOUNT_SID, "TwilioAuthTokenParameter": AUTH_TOKEN,
+           "SenderHashKeyParameter": HASH_KEY}
 
 
 @dataclass
@@ -95,22 +98,9 @@ class Aws:
 @pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch):
     """moto with the template's own table, schedule group, DLQ and SSM parameters."""
-    from moto import mock_aws
+    from decoy_local.template import mocked_stack
 
-    from decoy_local.template import function_environment, load_template, provision
-
-    with mock_aws():
-        clients = {name: boto3.client(name, region_name=REGION)
-                   for name in ("dynamodb", "scheduler", "sqs", "ssm")}
-        template = load_template()
-        stack = provision(clients, {"TwilioAccountSidParameter": ACCOUNT_SID,
-                                    "TwilioAuthTokenParameter": AUTH_TOKEN,
-                                    "SenderHashKeyParameter": HASH_KEY}, template=template)
-        refs = {"SenderFunction.Arn": SENDER_ARN, "SchedulerRole.Arn": ROLE_ARN,
-                "DecoyApi": "abc123", "AWS::Region": REGION, "AWS::URLSuffix": "amazonaws.com",
-                "AWS::AccountId": ACCOUNT}
-        env = {**function_environment(template, stack, "ReceiverFunction", refs),
-               **function_environment(template, stack, "SenderFunction", refs)}
+    with mocked_stack(REGION, SECRETS) as (clients, stack, env):
         for key, value in env.items():
             monkeypatch.setenv(key, value)
         yield Aws(stack=stack, env=env, **clients)
