@@ -403,9 +403,8 @@ class LocalStack:
 def _aws_environment(endpoint: str) -> dict[str, str]:
     """Fake credentials and the moto endpoint: nothing here can reach a real AWS account."""
     # moto accepts any credentials; these reach no real account.
-    fake = "local"  # nosec B105
-    return {"AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": fake,
-            "AWS_SECRET_ACCESS_KEY": fake, "AWS_SESSION_TOKEN": fake,
+    return {"AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "local",
+            "AWS_SECRET_ACCESS_KEY": "local", "AWS_SESSION_TOKEN": "local",  # nosec B105
             "AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION,
             "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
             "POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_DEV": "false"}

@@ -79,7 +79,7 @@ def loopback_request(url: str, data: bytes | None = None, headers: dict[str, str
     request = urllib.request.Request(url, data=data, headers=headers or {},  # noqa: S310
                                      method="GET" if data is None else "POST")
     try:
-        # nosec B310: the scheme and host are checked above (loopback http only)
+        # The scheme and host are checked above: loopback http only.
         with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310  # nosec B310
             return Answer(response.status, response.headers.get_content_type(),
                           response.read().decode("utf-8", "replace"))
