@@ -11,6 +11,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from decoy.phone import mask_all
+
 FIRST_RETRY_PAUSE = 0.1  # seconds; doubled at each retry (the real scheduler backs off too)
 
 
@@ -29,15 +31,15 @@ def scheduled_time(detail: dict[str, Any]) -> float:
 
 def fire_due(scheduler: Any, group: str, now: float, invoke: Callable[[dict], Any],
              dead_letter: Callable[[dict, Exception], None] | None = None, *,
-             retry: bool = False, pause: Callable[[float], None] = time.sleep,
+             retries: int = 0, pause: Callable[[float], None] = time.sleep,
              due: Callable[[dict[str, Any]], float] = scheduled_time) -> list[dict]:
     """Invoke `invoke(input)` for every schedule of `group` due at `now`, then delete it.
 
-    `due(get_schedule answer)` says when a schedule fires, in `now`'s time base. With
-    `retry`, a failing invocation is retried as the schedule's RetryPolicy says
-    (MaximumRetryAttempts, pausing between attempts). A failure that remains goes to
-    `dead_letter` (the DLQ) and the schedule is deleted too, as ActionAfterCompletion=DELETE
-    does once retries are exhausted.
+    `due(get_schedule answer)` says when a schedule fires, in `now`'s time base. Scheduler
+    invokes Lambda asynchronously, so a function that raises is invoked `retries` more
+    times (the function's EventInvokeConfig.MaximumRetryAttempts), pausing between
+    attempts; a failure that remains goes to `dead_letter` (the function's DLQ). The
+    schedule is deleted either way, as ActionAfterCompletion=DELETE does.
     """
     fired = []
     paginator = scheduler.get_paginator("list_schedules")
@@ -47,8 +49,6 @@ def fire_due(scheduler: Any, group: str, now: float, invoke: Callable[[dict], An
             if due(detail) > now:
                 continue
             order = json.loads(detail["Target"]["Input"])
-            retries = (detail["Target"].get("RetryPolicy", {}).get("MaximumRetryAttempts", 0)
-                       if retry else 0)
             try:
                 _invoke_with_retries(invoke, order, retries, pause)
             except Exception as exc:  # the scheduler records any target failure
@@ -143,29 +143,13 @@ class SchedulerLoop(threading.Thread):
         if self.is_alive():
             self.join(timeout)
 
-def with_async_retries(invoke: Callable[[dict], Any], retries: int = 2) -> Callable[[dict], Any]:
-    """Lambda's asynchronous invocation (how Scheduler calls the sender): an event whose
-    invocation raises is retried `retries` times, then the last error goes on (to the DLQ)."""
-
-    def invoke_async(order: dict) -> Any:
-        for attempt in range(retries + 1):
-            try:
-                return invoke(order)
-            except Exception:  # the function failed: Lambda retries the same event
-                if attempt == retries:
-                    raise
-        return None
-
-    return invoke_async
-
-
 def sqs_dead_letter(sqs: Any, queue_url: str) -> Callable[[dict, Exception], None]:
     """The sender's dead-letter queue: the failed event, with the error as attributes."""
 
     def dead_letter(order: dict, exc: Exception) -> None:
         sqs.send_message(QueueUrl=queue_url, MessageBody=json.dumps(order), MessageAttributes={
             "ErrorCode": {"DataType": "String", "StringValue": type(exc).__name__},
-            "ErrorMessage": {"DataType": "String", "StringValue": str(exc)[:256] or "-"},
+            "ErrorMessage": {"DataType": "String", "StringValue": mask_all(str(exc))[:256] or "-"},
         })
 
     return dead_letter

@@ -35,7 +35,7 @@ from decoy.phone import mask, mask_all
 from decoy_local import ROOT
 from decoy_local.fake_twilio import FakeTwilio, OutboxMessage
 from decoy_local.gateway import Gateway, TokenBucket
-from decoy_local.scheduler import ScaledDelays, SchedulerLoop, fire_due
+from decoy_local.scheduler import ScaledDelays, SchedulerLoop, fire_due, sqs_dead_letter
 from decoy_local.template import (
     function_environment,
     http_api_routes,
@@ -225,6 +225,9 @@ class LocalStack:
         self._stoppers.append(self.gateway.stop)
 
         os.environ.update(self._function_environment(template))
+        # Lambda's own retries of the sender (Scheduler invokes it asynchronously).
+        self.sender_retries = int(template["Resources"]["SenderFunction"]["Properties"]
+                                  ["EventInvokeConfig"]["MaximumRetryAttempts"])
         self.functions = Functions(_load_handlers(self._functions_log()), self.console)
         self.runtime = _cold_start()
 
@@ -276,7 +279,7 @@ class LocalStack:
 
     def _tick(self, now: float) -> None:
         fire_due(self.clients["scheduler"], self.stack.schedule_group, now, self._fire,
-                 self._dead_letter, retry=True, due=self.clock.due)
+                 self._dead_letter, retries=self.sender_retries, due=self.clock.due)
 
     def _fire(self, order: dict[str, Any]) -> Any:
         invocation = self.functions.invoke("SenderFunction", order)
@@ -291,11 +294,7 @@ class LocalStack:
 
     def _dead_letter(self, order: dict[str, Any], error: Exception) -> None:
         message = mask_all(str(error))
-        self.clients["sqs"].send_message(
-            QueueUrl=self.stack.dlq_url, MessageBody=json.dumps(order),
-            MessageAttributes={
-                "ERROR_CODE": {"DataType": "String", "StringValue": type(error).__name__},
-                "ERROR_MESSAGE": {"DataType": "String", "StringValue": message or "-"}})
+        sqs_dead_letter(self.clients["sqs"], self.stack.dlq_url)(order, error)
         self.console.line("DLQ", f"{order.get('campaign', '-'):<12} to   "
                           f"{_mask(str(order.get('to', '')))}  retries exhausted: {message}")
 

@@ -20,7 +20,7 @@ from twilio_fakes import HASH_KEY, api_event, call_form, new_sid, sms_form
 from decoy import runtime, shield
 from decoy.clock import utc_day
 from decoy.phone import sender_key
-from decoy_local.scheduler import fire_due, sqs_dead_letter, with_async_retries
+from decoy_local.scheduler import fire_due, sqs_dead_letter
 from decoy_local.template import load_template
 from receiver.app import lambda_handler as receive
 from sender.app import lambda_handler as send
@@ -247,9 +247,9 @@ def fire(aws, lambda_context, reply: dict) -> Fired:
         invocations.append(event)
         return send(event, lambda_context)
 
-    fire_due(aws.scheduler, aws.stack.schedule_group, NOW + 3600,
-             with_async_retries(invoke, LAMBDA_ASYNC_RETRIES),
-             sqs_dead_letter(aws.sqs, aws.stack.dlq_url))
+    fire_due(aws.scheduler, aws.stack.schedule_group, NOW + 3600, invoke,
+             sqs_dead_letter(aws.sqs, aws.stack.dlq_url), retries=LAMBDA_ASYNC_RETRIES,
+             pause=lambda _: None)
     messages = aws.sqs.receive_message(QueueUrl=aws.stack.dlq_url, MaxNumberOfMessages=10,
                                        MessageAttributeNames=["All"]).get("Messages", [])
     return Fired(len(invocations), messages)
