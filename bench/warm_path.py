@@ -29,8 +29,9 @@ for path in (ROOT / "tests", ROOT / "functions", ROOT):  # the handlers and the 
 
 from twilio_fakes import ACCOUNT_SID, AUTH_TOKEN, HASH_KEY, api_event, sms_form  # noqa: E402
 
+from decoy_local.lambda_context import LambdaContext  # noqa: E402
+
 REGION = "eu-west-3"
-ACCOUNT = "123456789012"
 DECOY = "+33939000001"
 FORGED_TOKEN = "not-the-auth-token"  # noqa: S105
 # Target AWS calls per webhook (issue 9).
@@ -48,17 +49,7 @@ class Sample:
     outcomes: Counter[str] = field(default_factory=Counter)
 
 
-@dataclass
-class Context:
-    """The parts of a Lambda context powertools reads."""
-
-    function_name: str = "receiver"
-    memory_limit_in_mb: int = 256
-    invoked_function_arn: str = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:receiver"
-    aws_request_id: str = "00000000-0000-4000-8000-000000000000"
-
-
-CONTEXT = Context()
+CONTEXT = LambdaContext(function_name="receiver")
 
 
 @contextlib.contextmanager

@@ -35,6 +35,7 @@ from decoy.phone import mask, mask_all
 from decoy_local import ROOT
 from decoy_local.fake_twilio import FakeTwilio, OutboxMessage
 from decoy_local.gateway import Gateway, TokenBucket
+from decoy_local.lambda_context import LambdaContext
 from decoy_local.scheduler import ScaledDelays, SchedulerLoop, fire_due, sqs_dead_letter
 from decoy_local.template import (
     function_environment,
@@ -66,19 +67,6 @@ class Options:
     state_dir: Path = STATE_DIR
     json_logs: bool = False
     poll_seconds: float = 0.5
-
-
-@dataclass
-class LambdaContext:
-    """What a handler may read from its context."""
-
-    function_name: str
-    aws_request_id: str
-    memory_limit_in_mb: int = 256
-    invoked_function_arn: str = ""
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 10_000
 
 
 @dataclass

@@ -22,6 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from log_privacy import pytest_runtest_makereport, pytest_terminal_summary  # noqa: E402, F401
 from twilio_fakes import ACCOUNT_SID, AUTH_TOKEN, HASH_KEY, FakeTwilioApi  # noqa: E402
 
+from decoy_local.lambda_context import LambdaContext  # noqa: E402
 from decoy_local.template import emulated_refs  # noqa: E402
 
 pytest_plugins = ("pytester",)  # tests/unit/test_log_privacy_scan.py runs an inner session
@@ -33,17 +34,6 @@ SENDER_ARN = emulated_refs(REGION)["SenderFunction.Arn"]
 ROLE_ARN = emulated_refs(REGION)["SchedulerRole.Arn"]
 SECRETS = {"TwilioAccountSidParameter": ACCOUNT_SID, "TwilioAuthTokenParameter": AUTH_TOKEN,
            "SenderHashKeyParameter": HASH_KEY}
-
-
-@dataclass
-class LambdaContext:
-    function_name: str = "decoy-test"
-    memory_limit_in_mb: int = 256
-    invoked_function_arn: str = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:decoy-test"
-    aws_request_id: str = "00000000-0000-4000-8000-000000000000"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 10_000
 
 
 @pytest.fixture
