@@ -1,7 +1,11 @@
 """A fake Twilio REST API on loopback: the real twilio client sends to it, an outbox records.
 
 POST /2010-04-01/Accounts/<AccountSid>/Messages.json   what the sender's client calls
+GET  /2010-04-01/Accounts/<AccountSid>/IncomingPhoneNumbers.json?PhoneNumber=...
+POST /2010-04-01/Accounts/<AccountSid>/IncomingPhoneNumbers/<PN sid>.json
+                                                        what `python -m decoy_ops connect` calls
 GET  /_local/outbox                                     every message accepted, as JSON
+GET  /_local/numbers                                    the owned numbers and their webhooks
 GET|POST /_local/failures                               {"error": 429, "times": n}: fail sends
 
 Errors below 30000 are answered at once (HTTP 429/5xx, or 400 with the Twilio code);
@@ -13,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 import queue
 import re
@@ -28,6 +33,16 @@ from decoy.segments import count_segments
 from decoy_local.webhooks import new_sid, post_form, status_form
 
 MESSAGES_PATH = re.compile(r"^/2010-04-01/Accounts/(AC[0-9a-fA-F]{32})/Messages\.json$")
+NUMBERS_PATH = re.compile(r"^/2010-04-01/Accounts/(AC[0-9a-fA-F]{32})/IncomingPhoneNumbers"
+                          r"(?:/(PN[0-9a-fA-F]{32}))?\.json$")
+# What update() may set on an IncomingPhoneNumber: form name -> resource field.
+NUMBER_FIELDS = {name: re.sub(r"(?<!^)([A-Z])", r"_\1", name).lower() for name in (
+    "FriendlyName", "SmsUrl", "SmsMethod", "SmsFallbackUrl", "SmsFallbackMethod",
+    "SmsApplicationSid", "VoiceUrl", "VoiceMethod", "VoiceFallbackUrl", "VoiceFallbackMethod",
+    "VoiceApplicationSid", "StatusCallback", "StatusCallbackMethod")}
+# A new Twilio number's webhooks: Twilio's demo replies.
+DEMO_SMS_URL = "https://demo.twilio.com/welcome/sms/reply"
+DEMO_VOICE_URL = "https://demo.twilio.com/welcome/voice/"
 API_ERRORS = {  # Twilio error code -> (HTTP status, message) answered to the create call
     20429: (429, "Too Many Requests"),
     20500: (500, "Internal Server Error"),
@@ -63,6 +78,11 @@ class Failure:
     http_status: int | None  # None: accepted, then reported undelivered (carrier error)
 
 
+def number_sid(number: str) -> str:
+    """The same PN sid for a number on every run: a test or an operator can predict it."""
+    return "PN" + hashlib.sha256(number.encode()).hexdigest()[:32]
+
+
 def failure_for(error: int) -> Failure:
     """429/500/503 (HTTP status) or a Twilio error code -> what the fake answers."""
     code = HTTP_TO_CODE.get(error, error)
@@ -75,13 +95,18 @@ def failure_for(error: int) -> Failure:
 
 
 class FakeTwilio:
-    """Twilio's Messages API for one account; status callbacks are POSTed signed, async."""
+    """Twilio's Messages API for one account; status callbacks are POSTed signed, async.
+
+    Also the account's IncomingPhoneNumbers (list by number, update the webhooks), for
+    the numbers given to own().
+    """
 
     def __init__(self, account_sid: str, auth_token: str, port: int = 0,
                  on_message: Callable[[OutboxMessage], None] | None = None):
         self.account_sid = account_sid
         self.auth_token = auth_token
         self.outbox: list[OutboxMessage] = []
+        self._numbers: dict[str, dict[str, Any]] = {}  # PN sid -> IncomingPhoneNumber
         self._failures: list[Failure] = []
         self._lock = threading.Lock()
         self._on_message = on_message
@@ -127,6 +152,42 @@ class FakeTwilio:
     def messages(self) -> list[dict[str, Any]]:
         with self._lock:
             return [_public(m) for m in self.outbox]
+
+    def own(self, numbers: list[str]) -> None:
+        """The account owns these numbers, with a new number's (demo) webhooks."""
+        with self._lock:
+            for number in numbers:
+                sid = number_sid(number)
+                self._numbers.setdefault(sid, {
+                    **dict.fromkeys(NUMBER_FIELDS.values(), ""),
+                    "sid": sid, "account_sid": self.account_sid, "phone_number": number,
+                    "friendly_name": number, "api_version": "2010-04-01",
+                    "sms_url": DEMO_SMS_URL, "sms_method": "POST",
+                    "voice_url": DEMO_VOICE_URL, "voice_method": "POST",
+                    "capabilities": {"voice": True, "sms": True, "mms": False, "fax": False},
+                    "uri": f"/2010-04-01/Accounts/{self.account_sid}/IncomingPhoneNumbers/"
+                           f"{sid}.json"})
+
+    def numbers(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [dict(n) for n in self._numbers.values()]
+
+    def list_numbers(self, path: str, query: dict[str, str]) -> tuple[int, dict[str, Any]]:
+        """One page (the only one) of the numbers whose E.164 contains PhoneNumber."""
+        wanted = query.get("PhoneNumber", "")
+        found = [n for n in self.numbers() if wanted in n["phone_number"]]
+        return 200, {"incoming_phone_numbers": found, "page": 0,
+                     "page_size": int(query.get("PageSize") or 50), "start": 0,
+                     "end": max(len(found) - 1, 0), "uri": path, "first_page_uri": path,
+                     "next_page_uri": None, "previous_page_uri": None}
+
+    def update_number(self, sid: str, form: dict[str, str]) -> tuple[int, dict[str, Any]]:
+        with self._lock:
+            number = self._numbers.get(sid)
+            if number is None:
+                return 404, _error(20404, "The requested resource was not found", 404)
+            number.update({NUMBER_FIELDS[k]: v for k, v in form.items() if k in NUMBER_FIELDS})
+            return 200, dict(number)
 
     def create_message(self, form: dict[str, str]) -> tuple[int, dict[str, Any]]:
         """What POST Messages.json answers: (HTTP status, JSON body)."""
@@ -206,13 +267,18 @@ def _handler_for(fake: FakeTwilio) -> type[BaseHTTPRequestHandler]:
         server_version = "FakeTwilio/1.0"
 
         def do_GET(self) -> None:
-            path = urlsplit(self.path).path
-            if path == "/_local/outbox":
+            url = urlsplit(self.path)
+            match = NUMBERS_PATH.match(url.path)
+            if url.path == "/_local/outbox":
                 self._json(200, {"messages": fake.messages()})
-            elif path == "/_local/failures":
+            elif url.path == "/_local/failures":
                 self._json(200, {"pending": fake.pending_failures()})
-            else:
+            elif url.path == "/_local/numbers":
+                self._json(200, {"numbers": fake.numbers()})
+            elif match is None or match.group(2):  # fetching one number: not needed, not faked
                 self._json(404, _error(20404, "The requested resource was not found", 404))
+            elif not self._refused(match.group(1)):
+                self._json(*fake.list_numbers(url.path, dict(parse_qsl(url.query))))
 
         def do_POST(self) -> None:
             path = urlsplit(self.path).path
@@ -224,13 +290,26 @@ def _handler_for(fake: FakeTwilio) -> type[BaseHTTPRequestHandler]:
             if path == "/_local/failures":
                 self._failures(raw)
                 return
-            match = MESSAGES_PATH.match(path)
-            if match is None:
+            form = dict(parse_qsl(raw, keep_blank_values=True))
+            message, number = MESSAGES_PATH.match(path), NUMBERS_PATH.match(path)
+            if number and not number.group(2):  # buying a number: not faked
+                number = None
+            route = message or number
+            if route is None:
                 self._json(404, _error(20404, "The requested resource was not found", 404))
-            elif not fake.authorized(self.headers.get("Authorization", ""), match.group(1)):
-                self._json(401, _error(20003, "Authenticate", 401))
+            elif self._refused(route.group(1)):
+                return
+            elif message:
+                self._json(*fake.create_message(form))
             else:
-                self._json(*fake.create_message(dict(parse_qsl(raw, keep_blank_values=True))))
+                self._json(*fake.update_number(route.group(2), form))
+
+        def _refused(self, account_sid: str) -> bool:
+            """Twilio's Basic auth: answers 401 when the account or its token is wrong."""
+            if fake.authorized(self.headers.get("Authorization", ""), account_sid):
+                return False
+            self._json(401, _error(20003, "Authenticate", 401))
+            return True
 
         def _failures(self, raw: str) -> None:
             try:

@@ -36,16 +36,19 @@ class StackUnavailable(RuntimeError):
 
 @dataclass(frozen=True)
 class LocalStack:
-    """What the simulator needs to know about a running stack (from its state file)."""
+    """What the simulator and `decoy_ops --local` need to know about a running stack."""
 
     api_url: str
     twilio_url: str
+    aws_url: str
+    region: str
     account_sid: str
     auth_token: str
     time_scale: float
     reply_delay_seconds: int
     campaigns: list[dict[str, Any]]
     parameters: dict[str, str]
+    outputs: dict[str, str]  # named as the deployed stack's CloudFormation Outputs
 
     @classmethod
     def load(cls, path: Path = STATE_FILE) -> LocalStack:

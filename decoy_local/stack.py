@@ -193,7 +193,7 @@ class LocalStack:
         self.aws_url = "http://{}:{}".format(*moto.get_host_and_port())
         for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE"):  # a profile could name real creds
             os.environ.pop(name, None)
-        os.environ.update(_aws_environment(self.aws_url))
+        os.environ.update(aws_environment(self.aws_url))
         self.clients = {name: boto3.client(name) for name in ("dynamodb", "scheduler", "sqs",
                                                                "ssm")}
         self.stack = provision(self.clients, {
@@ -218,6 +218,7 @@ class LocalStack:
                                   ["EventInvokeConfig"]["MaximumRetryAttempts"])
         self.functions = Functions(_load_handlers(self._functions_log()), self.console)
         self.runtime = _cold_start()
+        self.twilio.own([c.number for c in self.runtime.campaigns])
 
         self.twilio.start()
         self.gateway.start()
@@ -341,7 +342,8 @@ class LocalStack:
         w = self.console.write
         w("decoy number: local stack (Ctrl-C stops it)")
         w(f"  webhooks   {self.gateway.url}  POST /sms /voice /status (API Gateway HTTP API v2)")
-        w(f"  Twilio     {self.twilio.url}  fake REST API; outbox: GET /_local/outbox")
+        w(f"  Twilio     {self.twilio.url}  fake REST API; outbox: GET /_local/outbox, "
+          "numbers: GET /_local/numbers")
         w(f"  AWS        {self.aws_url}  moto: {self.stack.table_name}, "
           f"{self.stack.schedule_group}, DLQ")
         w(f"  delays     time scale {scale:g}: the {delay} s reply delay takes "
@@ -354,11 +356,21 @@ class LocalStack:
 
     def _write_state(self) -> None:
         settings = self.runtime.settings
+        parameters = self.stack.parameters
+        # The deployed stack's Outputs of the same names: what `decoy_ops --local` reads.
+        outputs = {"SmsWebhookUrl": f"{self.gateway.url}/sms",
+                   "VoiceWebhookUrl": f"{self.gateway.url}/voice",
+                   "StatusCallbackUrl": f"{self.gateway.url}/status",
+                   "TableName": self.stack.table_name,
+                   "ScheduleGroupName": self.stack.schedule_group,
+                   "DeadLetterQueueUrl": self.stack.dlq_url,
+                   "KillSwitchParameterName": parameters["KillSwitchParameter"],
+                   "DailyReplyBudget": parameters["DailyReplyBudget"]}
         state = {
             "pid": os.getpid(), "api_url": self.gateway.url, "twilio_url": self.twilio.url,
             "aws_url": self.aws_url, "region": REGION, "time_scale": self.clock.scale,
             "reply_delay_seconds": int(self.stack.parameters["ReplyDelaySeconds"]),
-            "parameters": self.stack.parameters,
+            "parameters": parameters, "outputs": outputs,
             "account_sid": self.secrets["account_sid"],
             "auth_token": self.secrets["auth_token"],
             "campaigns": [{"id": c.id, "number": c.number,
@@ -387,12 +399,12 @@ class LocalStack:
                 stopper()
 
 
-def _aws_environment(endpoint: str) -> dict[str, str]:
+def aws_environment(endpoint: str, region: str = REGION) -> dict[str, str]:
     """Fake credentials and the moto endpoint: nothing here can reach a real AWS account."""
     # moto accepts any credentials; these reach no real account.
     return {"AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "local",
             "AWS_SECRET_ACCESS_KEY": "local", "AWS_SESSION_TOKEN": "local",  # nosec B105
-            "AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION,
+            "AWS_DEFAULT_REGION": region, "AWS_REGION": region,
             "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
             "POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_DEV": "false"}
 

@@ -7,19 +7,21 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, replace
+from pathlib import Path
 from typing import Any
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
+from twilio.base.exceptions import TwilioException, TwilioRestException
 
 from decoy import clock
 from decoy.campaigns import load_campaigns
-from decoy_ops import connect, stats, switch
+from decoy_ops import ROOT, connect, local, stats, switch
 from decoy_ops.stack import OpsError, Stack, resolve, samconfig_defaults
 
 SERVICE = "decoy-number"  # POWERTOOLS_SERVICE_NAME in template.yaml: the metrics' dimension
-EPILOG = ("Names come from the stack's CloudFormation outputs unless given as flags; with "
-          "explicit flags and AWS_ENDPOINT_URL it works against a local (moto) stack too.")
+EPILOG = ("Names come from the stack's CloudFormation outputs unless given as flags. "
+          "--local reads them from the running `make run` stack instead.")
 
 
 def _common() -> argparse.ArgumentParser:
@@ -28,8 +30,13 @@ def _common() -> argparse.ArgumentParser:
     common.add_argument("--stack-name", default=defaults["stack_name"],
                         help="deployed stack to read outputs from (default: samconfig.toml, "
                              "%(default)s)")
-    common.add_argument("--region", default=defaults["region"],
-                        help="AWS region (default: samconfig.toml, %(default)s)")
+    common.add_argument("--region",
+                        help=f"AWS region (default: samconfig.toml, {defaults['region']})")
+    common.add_argument("--local", nargs="?", type=Path, const=local.STATE_FILE,
+                        metavar="STATE_FILE",
+                        help="operate the local stack (`make run`) that wrote STATE_FILE "
+                             f"(default {local.STATE_FILE.relative_to(ROOT)}): its moto, fake "
+                             "Twilio API and names; flags still win. After any NUMBER.")
     return common
 
 
@@ -142,8 +149,6 @@ def run_stats(args: argparse.Namespace, aws: Aws, stack: Stack, now: float) -> i
 
 
 def run_connect(args: argparse.Namespace, aws: Aws, stack: Stack, now: float) -> int:
-    from twilio.base.exceptions import TwilioRestException
-
     from decoy.outbound import twilio_client  # loads twilio.rest: only this command needs it
 
     campaigns = load_campaigns()
@@ -173,19 +178,42 @@ def run_connect(args: argparse.Namespace, aws: Aws, stack: Stack, now: float) ->
             for plan in pending:
                 connect.apply(client, plan)
             print(f"applied: {len(pending)} number(s) now point at this stack")
-    except TwilioRestException as exc:
-        raise OpsError(f"Twilio API: HTTP {exc.status}, error {exc.code}") from None
     except OSError as exc:  # requests' connection errors: wrong --twilio-api-base-url, offline
         raise OpsError(f"Twilio API unreachable: {type(exc).__name__}") from None
     return 1 if any(p.sid is None for p in plans) else 0
 
 
+def twilio_error(exc: TwilioException) -> str:
+    """One line, without the response body."""
+    if isinstance(exc, TwilioRestException):
+        return f"Twilio API: HTTP {exc.status}, error {exc.code}"
+    reason = exc.args[0] if exc.args else type(exc).__name__
+    status = getattr(exc.args[1], "status_code", None) if len(exc.args) > 1 else None
+    return f"Twilio API: {reason}" + (f" (HTTP {status})" if status else "")
+
+
+def _use_local(args: argparse.Namespace) -> tuple[str, Stack]:
+    """The local stack's region and names; its twilio URL for connect, no CloudWatch for stats."""
+    running = local.load(args.local)
+    for flag, value in (("twilio_api_base_url", running.twilio_url), ("no_metrics", True)):
+        if flag in vars(args) and not getattr(args, flag):  # this subcommand's flag, not given
+            setattr(args, flag, value)
+    return running.region, local.use(running, args.local)
+
+
 def main(argv: Sequence[str] | None = None, now: Callable[[], float] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    aws = Aws(args.region)
-    stack = Stack(args.stack_name, lambda: aws("cloudformation"))
     try:
+        if args.local is not None:
+            region, stack = _use_local(args)
+            aws = Aws(args.region or region)
+        else:
+            aws = Aws(args.region or samconfig_defaults()["region"])
+            stack = Stack(args.stack_name, lambda: aws("cloudformation"))
         return args.run(args, aws, stack, (now or clock.now)())
+    except TwilioException as exc:
+        print(f"error: {twilio_error(exc)}", file=sys.stderr)
+        return 1
     except (OpsError, ClientError, BotoCoreError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print("error: " + " ".join(str(exc).split()), file=sys.stderr)
         return 1

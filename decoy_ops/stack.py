@@ -38,6 +38,16 @@ class Stack:
         self._cloudformation = cloudformation
         self._described: dict[str, Any] | None = None
 
+    @classmethod
+    def known(cls, name: str, outputs: dict[str, str], parameters: dict[str, str]) -> Stack:
+        """A stack whose outputs and parameters are known without CloudFormation (--local)."""
+        stack = cls(name, lambda: None)
+        stack._described = {
+            "Outputs": [{"OutputKey": k, "OutputValue": v} for k, v in outputs.items()],
+            "Parameters": [{"ParameterKey": k, "ParameterValue": v}
+                           for k, v in parameters.items()]}
+        return stack
+
     def _describe(self) -> dict[str, Any]:
         if self._described is None:
             if not self.name:
