@@ -136,6 +136,11 @@ def outbox(stack: LocalStack) -> list[dict[str, Any]]:
     return _json(f"{stack.twilio_url}/_local/outbox")["messages"]
 
 
+def twilio_numbers(stack: LocalStack) -> list[dict[str, Any]]:
+    """The decoy numbers as the fake Twilio account owns them, with their webhooks."""
+    return _json(f"{stack.twilio_url}/_local/numbers")["numbers"]
+
+
 def skip(stack: LocalStack, seconds: float) -> dict[str, Any]:
     """Pending replies act as if `seconds` of their delay had passed (due ones fire now)."""
     return _json(f"{stack.api_url}/_local/skip", {"seconds": seconds})

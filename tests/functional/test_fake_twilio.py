@@ -1,14 +1,16 @@
-"""The fake Twilio API answers the real twilio client as Twilio's Messages API does."""
+"""The fake Twilio API answers the real twilio client as Twilio's Messages and numbers APIs do."""
 
 from __future__ import annotations
 
 import pytest
-from twilio.base.exceptions import TwilioRestException
+from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.rest import Client
 
-from decoy_local.fake_twilio import FakeTwilio
+from decoy_local.fake_twilio import DEMO_SMS_URL, FakeTwilio, number_sid
+from decoy_ops import connect
 
 SID, TOKEN = "AC" + "1" * 32, "fake-token"
+DECOY = "+33939000001"
 
 
 @pytest.fixture
@@ -71,3 +73,40 @@ def test_a_carrier_error_is_accepted_then_reported_undelivered(fake):
 def test_an_unknown_error_is_refused(fake):
     with pytest.raises(ValueError, match="unsupported error"):
         fake.fail_next(12345)
+
+
+def test_the_ops_command_finds_and_repoints_a_number_the_fake_owns(fake):
+    fake.own([DECOY, "+3228000003"])
+    wanted = connect.wanted_settings("http://127.0.0.1:3000/sms", "http://127.0.0.1:3000/voice")
+
+    found = connect.find_number(client(fake), DECOY)
+    plan = connect.plan_for(found, DECOY, wanted)
+    connect.apply(client(fake), plan)
+
+    assert found.sid == number_sid(DECOY)
+    assert set(plan.changes) == {"sms_url", "voice_url"}
+    numbers = {n["phone_number"]: n for n in fake.numbers()}
+    assert numbers[DECOY]["sms_url"] == "http://127.0.0.1:3000/sms"
+    assert numbers[DECOY]["voice_url"] == "http://127.0.0.1:3000/voice"
+    assert numbers[DECOY]["friendly_name"] == DECOY
+    assert numbers["+3228000003"]["sms_url"] == DEMO_SMS_URL
+    assert connect.plan_for(connect.find_number(client(fake), DECOY), DECOY,
+                            wanted).changes == {}
+
+
+def test_a_number_the_account_does_not_own_is_not_listed(fake):
+    fake.own([DECOY])
+    assert connect.find_number(client(fake), "+33939000009") is None
+
+
+def test_the_numbers_api_wants_the_accounts_credentials(fake):
+    fake.own([DECOY])
+
+    with pytest.raises(TwilioException) as listing:  # a page it cannot read: not a RestException
+        client(fake, token="wrong").incoming_phone_numbers.list(phone_number=DECOY)
+    with pytest.raises(TwilioRestException) as updating:
+        client(fake, token="wrong").incoming_phone_numbers(number_sid(DECOY)).update(
+            sms_url="https://example.invalid/sms")
+
+    assert (listing.value.args[1].status_code, updating.value.status) == (401, 401)
+    assert fake.numbers()[0]["sms_url"] == DEMO_SMS_URL

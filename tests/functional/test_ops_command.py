@@ -202,3 +202,22 @@ def test_an_unreachable_twilio_api_is_a_one_line_error(aws, ops):
                              aws.stack.parameters["TwilioAuthTokenParameter"])
     assert status == 1
     assert err == "error: Twilio API unreachable: ConnectionError\n"
+
+
+def test_a_twilio_page_it_cannot_read_is_a_one_line_error(aws, ops):
+    with responses.RequestsMock() as mock:  # e.g. a fake Twilio without the numbers API
+        mock.add(responses.GET, re.compile(r".*/IncomingPhoneNumbers\.json.*"), status=404,
+                 json={"code": 20404, "message": "The requested resource was not found"})
+        status, _, err = ops("connect", DECOY, "--sms-url", SMS_URL, "--voice-url", VOICE_URL,
+                             "--account-sid-parameter",
+                             aws.stack.parameters["TwilioAccountSidParameter"],
+                             "--auth-token-parameter",
+                             aws.stack.parameters["TwilioAuthTokenParameter"])
+    assert status == 1
+    assert err == "error: Twilio API: Unable to fetch page (HTTP 404)\n"
+
+
+def test_local_without_a_running_stack_says_to_start_it(ops, tmp_path):
+    status, _, err = ops("stats", "--local", str(tmp_path / "stack.json"))
+    assert status == 1
+    assert err.startswith("error: no ") and "start the stack first (`make run`)" in err

@@ -13,10 +13,12 @@ from pathlib import Path
 import pytest
 
 from decoy_local import ROOT
+from decoy_local.fake_twilio import DEMO_SMS_URL
 from decoy_local.simulator import (
     LocalStack,
     StackUnavailable,
     fail_next,
+    metric_changes,
     mobile_numbers,
     outbox,
     send_call,
@@ -24,6 +26,7 @@ from decoy_local.simulator import (
     skip,
     spoken_text,
     stats,
+    twilio_numbers,
     wait_for,
 )
 
@@ -63,6 +66,7 @@ def running(tmp_path_factory):
         process = subprocess.Popen(
             [sys.executable, "-m", "decoy_local.stack", "--port", "0", "--twilio-port", "0",
              "--time-scale", "1", "--param", f"DailyReplyBudget={BUDGET}",
+             "--param", "KillSwitchCacheSeconds=0",  # the ops test's kill switch acts at once
              "--state-dir", str(state_dir)],
             cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
     run = Running(process, console, state_dir / "stack.json")
@@ -79,6 +83,13 @@ def running(tmp_path_factory):
     assert wait_for(ready, STARTUP_SECONDS), "no state file:\n" + console.read_text()
     yield run
     run.stop()
+
+
+def ops(running: Running, *argv: str) -> subprocess.CompletedProcess:
+    """`python -m decoy_ops ... --local STATE_FILE`, as an operator runs it."""
+    return subprocess.run([sys.executable, "-m", "decoy_ops", *argv, "--local",
+                           str(running.state)], cwd=ROOT, capture_output=True, text=True,
+                          timeout=30, check=False)
 
 
 def replies_to(run: Running, number: str) -> list[dict]:
@@ -182,6 +193,44 @@ def test_a_flood_of_distinct_senders_stops_at_the_daily_budget(running):
     metrics = stats(stack)["metrics"]
     assert metrics["Scheduled"] == BUDGET
     assert metrics["BlockedBudget"] >= 1
+
+
+def test_the_ops_command_connects_counts_and_kills_the_local_stack(running):
+    stack = running.stack
+    decoy = stack.decoy_number()
+    sms_url, voice_url = f"{stack.api_url}/sms", f"{stack.api_url}/voice"
+
+    planned = ops(running, "connect")
+    assert planned.returncode == 0, planned.stderr
+    assert f"sms_url: https://demo.twilio.com/welcome/sms/reply -> {sms_url}" in planned.stdout
+    assert f"dry run: {len(stack.campaigns)} number(s) would change" in planned.stdout
+    assert {n["sms_url"] for n in twilio_numbers(stack)} == {DEMO_SMS_URL}
+
+    applied = ops(running, "connect", "--apply")
+    assert applied.returncode == 0, applied.stderr
+    assert f"applied: {len(stack.campaigns)} number(s)" in applied.stdout
+    numbers = {n["phone_number"]: n for n in twilio_numbers(stack)}
+    assert set(numbers) == {c["number"] for c in stack.campaigns}
+    assert {(n["sms_url"], n["sms_method"], n["voice_url"], n["voice_method"])
+            for n in numbers.values()} == {(sms_url, "POST", voice_url, "POST")}
+
+    shown = ops(running, "stats")
+    used = int(stats(stack)["metrics"].get("BudgetUsed", 0))
+    assert shown.returncode == 0, shown.stderr
+    assert f"{used} used of {BUDGET}, {BUDGET - used} left" in shown.stdout
+    assert "kill switch   off" in shown.stdout
+
+    turned = ops(running, "kill-switch", "on")
+    try:
+        assert turned.returncode == 0, turned.stderr
+        before = stats(stack)
+        assert send_sms(stack, running.numbers(1)[0], decoy).status == 200
+        changes = metric_changes(before, stats(stack))
+        assert (changes["KillSwitch"], changes["Scheduled"]) == (1, 0)
+    finally:
+        restored = ops(running, "kill-switch", "off")
+    assert restored.returncode == 0, restored.stderr
+    assert "off: replies are scheduled and sent normally" in restored.stdout
 
 
 def test_ctrl_c_stops_the_stack_cleanly_and_the_console_never_shows_a_number(running):
