@@ -193,13 +193,16 @@ def test_without_a_stack_and_without_flags_the_error_names_the_flag(aws, ops):
     assert "cannot read stack 'decoy-number'" in err
 
 
+def connect_with_flags(aws) -> tuple[str, ...]:
+    """`connect` for the decoy number with every name given as a flag (no stack to read)."""
+    return ("connect", DECOY, "--sms-url", SMS_URL, "--voice-url", VOICE_URL,
+            "--account-sid-parameter", aws.stack.parameters["TwilioAccountSidParameter"],
+            "--auth-token-parameter", aws.stack.parameters["TwilioAuthTokenParameter"])
+
+
 def test_an_unreachable_twilio_api_is_a_one_line_error(aws, ops):
     with responses.RequestsMock():  # no route: every request fails to connect
-        status, _, err = ops("connect", DECOY, "--sms-url", SMS_URL, "--voice-url", VOICE_URL,
-                             "--account-sid-parameter",
-                             aws.stack.parameters["TwilioAccountSidParameter"],
-                             "--auth-token-parameter",
-                             aws.stack.parameters["TwilioAuthTokenParameter"])
+        status, _, err = ops(*connect_with_flags(aws))
     assert status == 1
     assert err == "error: Twilio API unreachable: ConnectionError\n"
 
@@ -208,11 +211,7 @@ def test_a_twilio_page_it_cannot_read_is_a_one_line_error(aws, ops):
     with responses.RequestsMock() as mock:  # e.g. a fake Twilio without the numbers API
         mock.add(responses.GET, re.compile(r".*/IncomingPhoneNumbers\.json.*"), status=404,
                  json={"code": 20404, "message": "The requested resource was not found"})
-        status, _, err = ops("connect", DECOY, "--sms-url", SMS_URL, "--voice-url", VOICE_URL,
-                             "--account-sid-parameter",
-                             aws.stack.parameters["TwilioAccountSidParameter"],
-                             "--auth-token-parameter",
-                             aws.stack.parameters["TwilioAuthTokenParameter"])
+        status, _, err = ops(*connect_with_flags(aws))
     assert status == 1
     assert err == "error: Twilio API: Unable to fetch page (HTTP 404)\n"
 
