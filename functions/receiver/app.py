@@ -13,7 +13,7 @@ if not __package__:  # imported as a top-level `app` (e.g. `cd functions/receive
 from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
 
 from decoy import clock, inbound, runtime, webhook
-from decoy.observability import logger, observed
+from decoy.observability import count, logger, observed
 from decoy.settings import ScheduleTarget
 
 
@@ -26,12 +26,20 @@ def schedule_target() -> ScheduleTarget:
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     try:
         request = webhook.parse(event)
-        twiml = inbound.answer(request, runtime.get(), schedule_target(), clock.now())
     except webhook.Rejected as rejected:
-        logger.info("webhook rejected", extra={"status": rejected.status,
-                                               "reason": rejected.reason})
-        return webhook.rejection_response(rejected)
+        count("BadRequest")  # malformed before any signature check: junk or probing
+        return _rejected(rejected)
+    try:
+        twiml = inbound.answer(request, runtime.get(), schedule_target(), clock.now())
+    except webhook.Rejected as rejected:  # counted by inbound (ForgedSignature, UnknownNumber)
+        return _rejected(rejected)
     except GetParameterError:
+        count("SecretsUnavailable")
         logger.error("secrets unavailable, webhook not verified")
         return webhook.rejection_response(webhook.Rejected(503, "temporarily unavailable"))
     return webhook.twiml_response(twiml)
+
+
+def _rejected(rejected: webhook.Rejected) -> dict[str, Any]:
+    logger.info("webhook rejected", extra={"status": rejected.status, "reason": rejected.reason})
+    return webhook.rejection_response(rejected)

@@ -190,7 +190,9 @@ def test_secrets_unavailable_answers_503_and_touches_no_table(
     assert response["statusCode"] == 503
     assert response["body"] == "temporarily unavailable"
     assert telemetry.log("secrets unavailable, webhook not verified")["level"] == "ERROR"
+    assert telemetry.metrics()["SecretsUnavailable"] == 1
     assert aws_faults.attempts["dynamodb:UpdateItem"] == 0
+    assert aws_faults.attempts["dynamodb:TransactWriteItems"] == 0
     assert schedules(aws) == []
 
 

@@ -84,3 +84,11 @@ def test_sender_counts_sent_and_send_failed(aws, twilio_api, lambda_context, cap
     sums = emf(capsys)
     assert sums[FR] == Counter(Sent=1, SendFailed=1, SendError21211=1)
     assert sums[TOTAL] == sums[FR]
+
+
+def test_a_malformed_request_counts_bad_request_before_any_signature_check(
+        aws, lambda_context, capsys):
+    event = api_event("/sms", sms_form("+33612345678", DECOY))
+    event["headers"]["content-type"] = "application/json"
+    assert receive(event, lambda_context)["statusCode"] == 415
+    assert emf(capsys) == {TOTAL: Counter(BadRequest=1)}
