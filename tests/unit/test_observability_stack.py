@@ -58,7 +58,7 @@ def alarm_metrics() -> set[str]:
 
 def emitted_by_code() -> set[str]:
     """Metric names the functions emit: literal outcome names, and Status*/Error* prefixes."""
-    source = "\n".join(p.read_text() for p in (ROOT / "functions" / "decoy").glob("*.py"))
+    source = "\n".join(p.read_text() for p in (ROOT / "functions").glob("*/*.py"))
     return set(re.findall(r'"([A-Z][A-Za-z]+)"', source))
 
 
