@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -125,6 +126,11 @@ class Runtime:
 def aws_client(service: str) -> Any:
     """A boto3 client with the shared config (AWS_ENDPOINT_URL points it at moto locally)."""
     return boto3.client(service, config=BOTO_CONFIG)  # type: ignore[call-overload]
+
+
+def in_lambda() -> bool:
+    """True inside the Lambda runtime (not in tests, benches or the local stack)."""
+    return "AWS_LAMBDA_FUNCTION_NAME" in os.environ
 
 
 @functools.cache

@@ -22,6 +22,11 @@ def schedule_target() -> ScheduleTarget:
     return ScheduleTarget.from_env()
 
 
+if runtime.in_lambda():  # INIT phase: a bad setting fails here, naming its variable
+    runtime.get()
+    schedule_target()
+
+
 @observed
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     try:

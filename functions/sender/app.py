@@ -23,6 +23,11 @@ def delivery() -> Delivery:
     return Delivery.from_env()
 
 
+if runtime.in_lambda():  # INIT phase: a bad setting fails here, naming its variable
+    runtime.get()
+    delivery()
+
+
 @observed
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     try:
