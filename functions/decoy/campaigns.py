@@ -33,8 +33,12 @@ _KNOWN_FIELDS = {
     "campaign": {"id", "number", "language", "reply", "help_reply", "reply_from",
                  "allowed_country_codes", "voicemail", "quotas", "$comment"},
     "reply_from": {"type", "sid", "id"},
-    "voicemail": {"say", "play", "voice", "language", "listen_seconds"},
+    "voicemail": {"say", "play", "play_seconds", "voice", "language", "listen_seconds"},
 }
+BILLED_MINUTE_SECONDS = 60  # Twilio bills an answered call per started minute
+# Conservative: text-to-speech reads about 12-16 characters a second; assuming 10 makes the
+# estimate longer than the real greeting, so a greeting that passes fits in the minute.
+SPOKEN_CHARS_PER_SECOND = 10
 # ARCEP reserves French 06/07 numbers for person-to-person use: carriers block A2P from them.
 _FRENCH_MOBILE = ("+336", "+337")
 REPLY = "reply"
@@ -174,6 +178,7 @@ def _voicemail(raw: Any, where: str, language: str) -> Voicemail:
     listen = raw.get("listen_seconds", 2)
     if not isinstance(listen, int) or isinstance(listen, bool) or not 0 < listen <= 60:
         raise ConfigError(f"{where}: field 'voicemail.listen_seconds' must be 1-60")
+    _fits_one_minute(raw, say, play, listen, where)
     voice = _field(raw, "voicemail.voice", where, required=False)
     spoken = _field(raw, "voicemail.language", where, required=False) or language
     if not _LANGUAGE.match(spoken):
@@ -182,6 +187,30 @@ def _voicemail(raw: Any, where: str, language: str) -> Voicemail:
     if problem:
         raise ConfigError(f"{where}: field 'voicemail.voice': {problem}")
     return Voicemail(say=say, voice=voice, language=spoken, play=play, listen_seconds=listen)
+
+
+def speech_seconds(text: str) -> int:
+    """A conservative (long) estimate of how long <Say> takes to read `text`."""
+    return -(-len(text) // SPOKEN_CHARS_PER_SECOND)
+
+
+def _fits_one_minute(raw: Mapping[str, Any], say: str | None, play: str | None, listen: int,
+                     where: str) -> None:
+    """Greeting + pause within the one billed minute; `play` declares its length."""
+    if play:
+        length = raw.get("play_seconds")
+        if not isinstance(length, int) or isinstance(length, bool) or not 0 < length < 60:
+            raise ConfigError(f"{where}: field 'voicemail.play_seconds' (the recording's "
+                              "length) must be 1-59 when 'voicemail.play' is used")
+        name = "voicemail.play_seconds"
+    else:
+        if "play_seconds" in raw:
+            raise ConfigError(f"{where}: field 'voicemail.play_seconds' only goes with 'play'")
+        length, name = speech_seconds(say or ""), "voicemail.say"
+    if length + listen > BILLED_MINUTE_SECONDS:
+        raise ConfigError(
+            f"{where}: field '{name}' lasts about {length} s + listen_seconds {listen} s = "
+            f"{length + listen} s, over the one billed minute ({BILLED_MINUTE_SECONDS} s)")
 
 
 def _quotas(raw: Any, where: str) -> dict[str, int]:

@@ -72,8 +72,7 @@ def answer(webhook: Webhook, rt: Runtime, target: ScheduleTarget, now: float) ->
     inbound = _inbound(webhook, rt)
     count("Received")
     if webhook.route == "/voice":
-        consider_reply(inbound, rt, target, secrets.hash_key, now)
-        return twiml.voicemail(inbound.campaign.voicemail)
+        return answer_call(inbound, rt, target, secrets.hash_key, now)
     body, opt_out_type = webhook.form.get("Body", ""), webhook.form.get("OptOutType", "")
     if is_stop(body, opt_out_type):
         opt_out(inbound, rt, target, secrets.hash_key, now)
@@ -111,14 +110,20 @@ def consider_reply(inbound: Inbound, rt: Runtime, target: ScheduleTarget, hash_k
 
 
 def _decide(inbound: Inbound, rt: Runtime, target: ScheduleTarget, hash_key: bytes,
-            now: float) -> str:
+            now: float, call: bool = False) -> str:
+    """The shield's verdict for one message, or one call (`call`: it also needs a unit of
+    today's answered-call allowance, taken in the same DynamoDB call where possible)."""
     campaign, settings = inbound.campaign, rt.settings
     limits = campaign.limits(settings.limits)
     if sender_rejection(inbound.sender, campaign.allowed_codes(settings.allowed_country_codes)):
         return "BlockedCountry"
     if rt.kill_switch_on():
         return "KillSwitch"
-    if now < rt.budget_spent_until:
+    allowance = settings.daily_answered_calls if call else None
+    if call and (allowance == 0 or now < rt.calls_spent_until):
+        return "BlockedCallAllowance"
+    budget_spent = now < rt.budget_spent_until
+    if budget_spent and not call:
         return "BlockedBudget"
     key = sender_key(inbound.sender, hash_key)
     if rt.blocked.blocked(key, now):
@@ -126,28 +131,42 @@ def _decide(inbound: Inbound, rt: Runtime, target: ScheduleTarget, hash_key: byt
     table = settings.table_name
     try:
         decision = None
-        if limits.replies_per_sender and limits.daily_reply_budget > 0 \
-                and not rt.live.seen(key, now):  # most likely the sender's first message
+        take_reply = bool(limits.replies_per_sender and limits.daily_reply_budget > 0
+                          and not budget_spent)
+        if (take_reply or call) and not rt.live.seen(key, now):  # most likely the first one
             decision = shield.record_first_message(rt.dynamodb, table, key, inbound.sid, now,
-                                                   limits)
+                                                   limits, allowance, take_reply)
             verdict = decision.verdict if decision else None
+            if verdict is shield.Verdict.CALLS_SPENT:
+                rt.calls_spent_until = next_utc_midnight(now)
+                return "BlockedCallAllowance"
             if verdict is shield.Verdict.BUDGET_SPENT:
                 rt.budget_spent_until = next_utc_midnight(now)
-                return "BlockedBudget"
+                if not call:
+                    return "BlockedBudget"
+                decision = None  # the call may still be answered: count it below
             if verdict is shield.Verdict.ACCEPTED:
-                count("BudgetUsed")  # taken with the window, in the same transaction
+                allowance = None  # the call's unit was taken in the same transaction
+                if decision.reply_reserved:
+                    count("BudgetUsed")  # taken with the window, in the same transaction
         if decision is None:
             decision = shield.record_message(rt.dynamodb, table, key, inbound.sid, now, limits)
         if decision.verdict in (shield.Verdict.OVER_QUOTA, shield.Verdict.OPTED_OUT):
             rt.blocked.add(key, decision.window_ends)
             return "BlockedQuota" if decision.verdict is shield.Verdict.OVER_QUOTA else "OptedOut"
         rt.live.add(key, decision.window_ends)
+        # A retried CallSid takes a unit again: its first attempt may have been refused one,
+        # and counting a rare retry twice errs on the side of the bill.
+        if allowance is not None and not shield.take_call_unit(rt.dynamodb, table, now,
+                                                               allowance):
+            rt.calls_spent_until = next_utc_midnight(now)
+            return "BlockedCallAllowance"
         if not decision.reply_due(limits):
             return "Duplicate" if decision.verdict is shield.Verdict.DUPLICATE else "Counted"
         if not decision.reply_reserved:
-            if not shield.reserve_reply(rt.dynamodb, table, key, inbound.sid, now,
-                                        limits.daily_reply_budget):
-                rt.budget_spent_until = next_utc_midnight(now)
+            if now < rt.budget_spent_until or not shield.reserve_reply(
+                    rt.dynamodb, table, key, inbound.sid, now, limits.daily_reply_budget):
+                rt.budget_spent_until = max(rt.budget_spent_until, next_utc_midnight(now))
                 return "BlockedBudget"
             count("BudgetUsed")  # one unit of today's budget: the alarms sum it, no extra call
     except (ClientError, BotoCoreError) as exc:
@@ -161,6 +180,27 @@ def _decide(inbound: Inbound, rt: Runtime, target: ScheduleTarget, hash_key: byt
         logger.warning("schedule failed, nothing will be sent", extra={"error": _code(exc)})
         return "ScheduleFailed"
     return "Scheduled" if created else "Duplicate"
+
+
+# Call outcomes that are answered with the voicemail; every other call is rejected (busy).
+ANSWERED = frozenset({"Scheduled", "Counted", "Duplicate", "BlockedBudget", "ScheduleFailed"})
+
+
+def answer_call(inbound: Inbound, rt: Runtime, target: ScheduleTarget, hash_key: bytes,
+                now: float) -> str:
+    """A call: the voicemail when the shield lets it be answered, else <Reject reason=busy>.
+
+    A rejected call is neither answered nor billed by Twilio; an answered one is billed per
+    minute, so answers are bounded by today's allowance (DailyAnsweredCallBudget).
+    """
+    outcome = _decide(inbound, rt, target, hash_key, now, call=True)
+    answered = outcome in ANSWERED
+    count(outcome)
+    count("CallAnswered" if answered else "CallRejected")
+    logger.info("call handled", extra={"outcome": outcome, "answered": answered,
+                                       "campaign": inbound.campaign.id,
+                                       "sender": mask(inbound.sender)})
+    return twiml.voicemail(inbound.campaign.voicemail) if answered else twiml.REJECT
 
 
 def opt_out(inbound: Inbound, rt: Runtime, target: ScheduleTarget, hash_key: bytes,

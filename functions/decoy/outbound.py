@@ -63,9 +63,17 @@ def twilio_client(account_sid: str, auth_token: str, base_url: str | None) -> An
 
 
 def message_params(campaign: Campaign, to: str, status_callback_url: str | None,
-                   text: str = REPLY) -> dict[str, str]:
-    """The Messages.create arguments: who the reply comes from depends on the campaign."""
-    params = {"to": to, "body": campaign.text(text)}
+                   text: str = REPLY, validity_period_seconds: int | None = None) -> dict[str, Any]:
+    """The Messages.create arguments: who the reply comes from depends on the campaign.
+
+    `validity_period`: a reply still queued at Twilio after that long fails (30036) instead of
+    arriving hours late (Messages API ValidityPeriod, 1-36000 s). No MaxPrice: Twilio made it
+    obsolete on 2024-06-03, it no longer has any effect (twilio-python's create() docstring,
+    error 21627's page); AllowedCountryCodes and Geo Permissions bound the destination price.
+    """
+    params: dict[str, Any] = {"to": to, "body": campaign.text(text)}
+    if validity_period_seconds is not None:
+        params["validity_period"] = validity_period_seconds
     kind, value = campaign.reply_from.kind, campaign.reply_from.value
     if kind == "messaging_service":
         params["messaging_service_sid"] = str(value)
@@ -171,7 +179,8 @@ def _deliver(campaign: Campaign, order: ReplyOrder, rt: Runtime, secrets: Secret
     if shield.is_opted_out(rt.dynamodb, table, order.sender_key, now):
         return {"outcome": "OptedOut"}
     client = twilio_client(secrets.account_sid, secrets.auth_token, delivery.twilio_api_base_url)
-    params = message_params(campaign, order.to, delivery.status_callback_url, order.text)
+    params = message_params(campaign, order.to, delivery.status_callback_url, order.text,
+                            delivery.validity_period_seconds)
     # A replayed webhook re-creates a fired schedule while its sid is in the sender's window:
     # the record must outlive that window, or the replay would send a second reply.
     expires = IDEMPOTENCY_SECONDS + campaign.limits(rt.settings.limits).sender_window_seconds

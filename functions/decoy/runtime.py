@@ -87,6 +87,7 @@ class Runtime:
     blocked: BlockedSenders = field(default_factory=BlockedSenders)
     live: LiveSenders = field(default_factory=LiveSenders)
     budget_spent_until: float = 0.0  # epoch: the daily budget is known spent until then
+    calls_spent_until: float = 0.0  # epoch: today's answered-call allowance is known spent
 
     def secrets(self) -> Secrets:
         """The three secrets, or GetParameterError whatever way SSM failed."""

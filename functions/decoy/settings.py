@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 _CALLING_CODE = re.compile(r"^[1-9]\d{0,2}$")
+MAX_VALIDITY_PERIOD_SECONDS = 36_000  # Twilio Messages API: ValidityPeriod is 1-36000
 
 
 class ConfigError(ValueError):
@@ -67,6 +68,7 @@ class Settings:
     hash_key_parameter: str
     kill_switch_parameter: str
     kill_switch_cache_seconds: int
+    daily_answered_calls: int  # calls answered per UTC day, all callers together
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -94,6 +96,7 @@ class Settings:
             hash_key_parameter=_required(env, "SENDER_HASH_KEY_PARAMETER"),
             kill_switch_parameter=_required(env, "KILL_SWITCH_PARAMETER"),
             kill_switch_cache_seconds=_positive_int(env, "KILL_SWITCH_CACHE_SECONDS", minimum=0),
+            daily_answered_calls=_positive_int(env, "DAILY_ANSWERED_CALL_BUDGET", minimum=0),
         )
 
 
@@ -129,11 +132,17 @@ class Delivery:
 
     status_callback_url: str | None
     twilio_api_base_url: str | None
+    validity_period_seconds: int  # Twilio's ValidityPeriod: 1-36000 s in its queue
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Delivery:
         env = os.environ if env is None else env
+        validity = _positive_int(env, "REPLY_VALIDITY_PERIOD_SECONDS")
+        if validity > MAX_VALIDITY_PERIOD_SECONDS:
+            raise ConfigError(f"environment variable REPLY_VALIDITY_PERIOD_SECONDS={validity} "
+                              f"must be <= {MAX_VALIDITY_PERIOD_SECONDS} (Twilio's maximum)")
         return cls(
             status_callback_url=env.get("STATUS_CALLBACK_URL", "").strip() or None,
             twilio_api_base_url=env.get("TWILIO_API_BASE_URL", "").strip() or None,
+            validity_period_seconds=validity,
         )

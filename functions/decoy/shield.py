@@ -3,7 +3,8 @@
 Items (one table, key `pk`, TTL attribute `expiration`):
   sender#<hmac>  sids (list of accepted MessageSid/CallSid), reply_sids (set), window_ends,
                  optout_until, expiration
-  budget#<day>   used, expiration
+  budget#<day>   used, expiration   (replies scheduled that UTC day)
+  calls#<day>    used, expiration   (calls answered that UTC day)
 Every condition treats an expired item as absent: TTL deletion can lag by days.
 """
 
@@ -27,6 +28,7 @@ class Verdict(Enum):
     OVER_QUOTA = "over_quota"
     OPTED_OUT = "opted_out"
     BUDGET_SPENT = "budget_spent"  # a new sender's first message, refused whole: nothing written
+    CALLS_SPENT = "calls_spent"  # today's answered-call allowance is spent: nothing written
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,10 @@ def sender_pk(key: str) -> dict[str, dict[str, str]]:
 
 def budget_pk(day: str) -> dict[str, dict[str, str]]:
     return {"pk": {"S": f"budget#{day}"}}
+
+
+def calls_pk(day: str) -> dict[str, dict[str, str]]:
+    return {"pk": {"S": f"calls#{day}"}}
 
 
 def _reply_sids(item: dict[str, Any]) -> list[str]:
@@ -153,40 +159,59 @@ def _restart_window(ddb: Any, table: str, key: str, sid: str, now: float,
     return True
 
 
-def _budget_unit(table: str, now: float, budget: int) -> dict[str, Any]:
-    """The transaction item taking one unit of today's budget, refused once it is spent."""
+def _day_unit(table: str, key: dict[str, Any], now: float, limit: int) -> dict[str, Any]:
+    """The transaction item taking one unit of a daily counter, refused once it is spent."""
     return {"Update": {
         "TableName": table,
-        "Key": budget_pk(utc_day(now)),
+        "Key": key,
         "UpdateExpression": "ADD used :one SET expiration = :keep",
-        "ConditionExpression": "attribute_not_exists(used) OR used < :budget",
+        "ConditionExpression": "attribute_not_exists(used) OR used < :limit",
         "ExpressionAttributeValues": {
-            ":one": {"N": "1"}, ":budget": {"N": str(budget)},
+            ":one": {"N": "1"}, ":limit": {"N": str(limit)},
             ":keep": {"N": str(next_utc_midnight(now) + BUDGET_KEEP_SECONDS)},
         },
     }}
 
 
+def _budget_unit(table: str, now: float, budget: int) -> dict[str, Any]:
+    """One unit of today's reply budget."""
+    return _day_unit(table, budget_pk(utc_day(now)), now, budget)
+
+
+def _call_unit(table: str, now: float, allowance: int) -> dict[str, Any]:
+    """One unit of today's answered-call allowance."""
+    return _day_unit(table, calls_pk(utc_day(now)), now, allowance)
+
+
 def record_first_message(ddb: Any, table: str, key: str, sid: str, now: float,
-                         limits: Limits) -> Decision | None:
+                         limits: Limits, call_allowance: int | None = None,
+                         take_reply: bool = True) -> Decision | None:
     """Open a sender's window and take its reply's budget unit in one transaction.
 
-    A sender's first message then costs one DynamoDB call. None when the sender's window is
-    open with room left (or the transaction met a conflict): count it with record_message.
+    For a call, `call_allowance` adds today's answered-call unit to the same transaction
+    (`take_reply=False` when the reply budget is known spent: the call may still be answered).
+    A sender's first message or call then costs one DynamoDB call. None when the sender's
+    window is open with room left (or the transaction met a conflict): count it with
+    record_message.
     """
     window_ends = int(now) + limits.sender_window_seconds
+    item = {**sender_pk(key), "sids": {"L": [{"S": sid}]}, "window_ends": {"N": str(window_ends)},
+            "expiration": {"N": str(window_ends)}}
+    if take_reply:
+        item["reply_sids"] = {"SS": [sid]}
+    units = [_budget_unit(table, now, limits.daily_reply_budget)] if take_reply else []
+    if call_allowance is not None:
+        units.append(_call_unit(table, now, call_allowance))
     try:
         ddb.transact_write_items(TransactItems=[
             {"Put": {
                 "TableName": table,
-                "Item": {**sender_pk(key), "sids": {"L": [{"S": sid}]},
-                         "reply_sids": {"SS": [sid]}, "window_ends": {"N": str(window_ends)},
-                         "expiration": {"N": str(window_ends)}},
+                "Item": item,
                 "ConditionExpression": _WINDOW_CLOSED,
                 "ExpressionAttributeValues": {":now": {"N": str(int(now))}},
                 "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
             }},
-            _budget_unit(table, now, limits.daily_reply_budget),
+            *units,
         ])
     except ClientError as exc:
         if exc.response["Error"]["Code"] != "TransactionCanceledException":
@@ -199,10 +224,27 @@ def record_first_message(ddb: Any, table: str, key: str, sid: str, now: float,
                                     and decision.position < limits.max_messages_per_sender):
                 return None
             return decision
-        if codes == ["None", "ConditionalCheckFailed"]:
-            return Decision(Verdict.BUDGET_SPENT)
+        if codes[:1] == ["None"] and len(codes) == 1 + len(units):
+            if call_allowance is not None and codes[-1] == "ConditionalCheckFailed":
+                return Decision(Verdict.CALLS_SPENT)
+            if take_reply and codes[1] == "ConditionalCheckFailed":
+                return Decision(Verdict.BUDGET_SPENT)
         return None
-    return Decision(Verdict.ACCEPTED, 1, reply_reserved=True, window_ends=window_ends)
+    return Decision(Verdict.ACCEPTED, 1, reply_reserved=take_reply, window_ends=window_ends)
+
+
+def take_call_unit(ddb: Any, table: str, now: float, allowance: int) -> bool:
+    """Take one unit of today's answered-call allowance (one conditional write)."""
+    if allowance <= 0:
+        return False
+    update = _call_unit(table, now, allowance)["Update"]
+    try:
+        ddb.update_item(**update)
+    except ClientError as exc:
+        if not _is_conditional_failure(exc):
+            raise
+        return False
+    return True
 
 
 def reserve_reply(ddb: Any, table: str, key: str, sid: str, now: float, budget: int) -> bool:
@@ -256,4 +298,9 @@ def is_opted_out(ddb: Any, table: str, key: str, now: float) -> bool:
 
 def budget_used(ddb: Any, table: str, day: str) -> int:
     out = ddb.get_item(TableName=table, Key=budget_pk(day), ProjectionExpression="used")
+    return _num(out.get("Item", {}), "used")
+
+
+def calls_answered(ddb: Any, table: str, day: str) -> int:
+    out = ddb.get_item(TableName=table, Key=calls_pk(day), ProjectionExpression="used")
     return _num(out.get("Item", {}), "used")

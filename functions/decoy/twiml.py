@@ -1,4 +1,4 @@
-"""TwiML answers: empty for SMS, a neutral voicemail for calls."""
+"""TwiML answers: empty for SMS, a neutral voicemail or a busy rejection for calls."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from decoy.campaigns import Voicemail
 
 XML_HEAD = '<?xml version="1.0" encoding="UTF-8"?>'
 EMPTY = XML_HEAD + "<Response/>"
+# <Reject> as the first verb is the only answer Twilio neither picks up nor bills.
+REJECT = XML_HEAD + '<Response><Reject reason="busy"/></Response>'
 
 
 def voicemail(greeting: Voicemail) -> str:

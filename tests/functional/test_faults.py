@@ -170,7 +170,8 @@ def test_receiver_fault_answers_and_schedules_at_most_once(
     assert response["statusCode"] == row.status
     assert one_line(response["body"])
     if row.route == "/voice":
-        assert "<Say" in response["body"]  # the caller still hears the greeting
+        # Fail closed on cost: a call we cannot count is not answered, so not billed.
+        assert '<Reject reason="busy"/>' in response["body"]
     assert len(schedules(aws)) == row.scheduled
     assert aws_faults.attempts[row.call] == row.attempts
     assert telemetry.metrics()[row.outcome] == 1

@@ -153,3 +153,13 @@ def test_a_sender_invoked_twice_for_one_schedule_sends_once(aws, twilio_api, lam
     assert first["outcome"] == "Sent"
     assert second["outcome"] == "AlreadyHandled"
     assert len(twilio_api.sent) == 1
+
+
+def test_the_reply_asks_twilio_to_drop_it_if_still_queued_after_the_validity_period(
+        aws, twilio_api, lambda_context, at):
+    receive(api_event("/sms", sms_form(HARASSER, DECOY)), lambda_context)
+    fire_all(aws, lambda_context, NOW + 3600)
+
+    (message,) = twilio_api.sent
+    assert message["ValidityPeriod"] == aws.env["REPLY_VALIDITY_PERIOD_SECONDS"] == "3600"
+    assert "MaxPrice" not in message

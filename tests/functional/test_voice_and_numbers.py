@@ -1,4 +1,5 @@
-"""Calls share the SMS quota and budget; retries dedupe on CallSid; unknown numbers get 404."""
+"""Calls share the SMS quota and budget; a call the shield would not answer is rejected busy
+(unbilled); answered calls are bounded per day; retries dedupe on CallSid; unknown To: 404."""
 
 from __future__ import annotations
 
@@ -41,17 +42,89 @@ def test_texter_who_then_calls_still_hears_the_voicemail_but_gets_no_second_repl
     assert budget_used(aws) == 1
 
 
-def test_calls_count_against_the_per_sender_quota(aws, lambda_context, at, aws_calls):
+def rejected_busy(response) -> bool:
+    root = parse_twiml(response["body"])
+    return [(c.tag, c.get("reason")) for c in root] == [("Reject", "busy")]
+
+
+def calls_answered(aws) -> int:
+    return shield.calls_answered(aws.dynamodb, aws.stack.table_name, utc_day(NOW))
+
+
+def test_calls_within_the_quota_hear_the_voicemail_and_the_sixth_is_rejected_busy(
+        aws, lambda_context, at, aws_calls):
+    answers = []
     for i in range(5):
         at(NOW + i)
-        receive(api_event("/voice", call_form(HARASSER, DECOY)), lambda_context)
+        answers.append(receive(api_event("/voice", call_form(HARASSER, DECOY)), lambda_context))
     calls = aws_calls()
 
     sixth = receive(api_event("/voice", call_form(HARASSER, DECOY)), lambda_context)
 
-    assert parse_twiml(sixth["body"]).find("Say") is not None  # the voicemail never changes
+    assert all(parse_twiml(a["body"]).find("Say") is not None for a in answers)
+    assert rejected_busy(sixth)
     assert len(schedules(aws)) == 1
+    assert calls_answered(aws) == 5
     assert "scheduler:CreateSchedule" not in calls
+
+
+def test_a_first_call_costs_one_dynamodb_call_like_a_first_sms(
+        aws, lambda_context, at, aws_calls):
+    receive(api_event("/sms", sms_form("+33622222222", DECOY)), lambda_context)  # warm up
+    calls = aws_calls()
+
+    receive(api_event("/voice", call_form(HARASSER, DECOY)), lambda_context)
+
+    dynamodb = {name: n for name, n in calls.items() if name.startswith("dynamodb:")}
+    assert dynamodb == {"dynamodb:TransactWriteItems": 1}  # window + reply + call unit
+    assert calls_answered(aws) == 1
+    assert budget_used(aws) == 2
+
+
+def test_once_the_daily_call_allowance_is_spent_every_call_is_rejected_busy(
+        aws, lambda_context, at, monkeypatch, aws_calls):
+    monkeypatch.setenv("DAILY_ANSWERED_CALL_BUDGET", "2")
+    answers = [receive(api_event("/voice", call_form(f"+3361111111{i}", DECOY)), lambda_context)
+               for i in range(4)]
+    calls = aws_calls()
+    fifth = receive(api_event("/voice", call_form("+33611111119", DECOY)), lambda_context)
+
+    assert [rejected_busy(a) for a in answers] == [False, False, True, True]
+    assert rejected_busy(fifth)
+    assert sum(calls.values()) == 0  # the spent allowance is remembered until UTC midnight
+    assert calls_answered(aws) == 2
+    assert len(schedules(aws)) == 2  # a rejected call is not answered: no reply either
+
+
+def test_a_zero_call_allowance_rejects_every_call_and_writes_nothing(
+        aws, lambda_context, at, monkeypatch):
+    monkeypatch.setenv("DAILY_ANSWERED_CALL_BUDGET", "0")
+    assert rejected_busy(receive(api_event("/voice", call_form(HARASSER, DECOY)), lambda_context))
+    assert calls_answered(aws) == 0
+    assert schedules(aws) == []
+
+
+def test_a_call_with_the_kill_switch_on_is_rejected_busy(aws, lambda_context, at):
+    aws.ssm.put_parameter(Name=aws.env["KILL_SWITCH_PARAMETER"], Value="on", Overwrite=True)
+    assert rejected_busy(receive(api_event("/voice", call_form(HARASSER, DECOY)), lambda_context))
+    assert calls_answered(aws) == 0
+    assert schedules(aws) == []
+
+
+def test_a_call_from_a_caller_who_opted_out_is_rejected_busy(aws, lambda_context, at):
+    receive(api_event("/sms", sms_form(HARASSER, DECOY, body="STOP")), lambda_context)
+    at(NOW + 60)
+    assert rejected_busy(receive(api_event("/voice", call_form(HARASSER, DECOY)), lambda_context))
+    assert calls_answered(aws) == 0
+
+
+@pytest.mark.parametrize("caller", ["+447700900123", "+33139000000", "anonymous", "36665"])
+def test_a_call_from_a_disallowed_or_withheld_number_is_rejected_busy_without_aws_calls(
+        caller, aws, lambda_context, at, aws_calls):
+    receive(api_event("/sms", sms_form("+33622222222", DECOY)), lambda_context)  # warm up
+    calls = aws_calls()
+    assert rejected_busy(receive(api_event("/voice", call_form(caller, DECOY)), lambda_context))
+    assert sum(calls.values()) == 0
 
 
 def test_a_call_when_the_daily_budget_is_spent_hears_the_voicemail_and_schedules_nothing(
@@ -76,14 +149,6 @@ def test_twilio_retry_of_the_same_call_sid_schedules_once_and_answers_twice(
     assert first["body"] == retry["body"]
     assert [s["Name"] for s in schedules(aws)] == [f"reply-{form['CallSid']}"]
     assert budget_used(aws) == 1
-
-
-def test_withheld_caller_id_hears_the_voicemail_and_nothing_is_scheduled(
-        aws, lambda_context, at):
-    call = receive(api_event("/voice", call_form("anonymous", DECOY)), lambda_context)
-    assert call["statusCode"] == 200
-    assert parse_twiml(call["body"]).find("Say") is not None
-    assert schedules(aws) == []
 
 
 @pytest.mark.parametrize(("route", "form"), [

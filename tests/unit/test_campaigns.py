@@ -83,6 +83,12 @@ LONG_UCS2 = "Salut “toi” " + "é" * 140  # curly quotes force UCS-2: 3 segme
     ("voicemail.listen_seconds", 0, "'voicemail.listen_seconds' must be 1-60"),
     ("voicemail.listen_seconds", 61, "'voicemail.listen_seconds' must be 1-60"),
     ("voicemail.listen_seconds", True, "'voicemail.listen_seconds' must be 1-60"),
+    ("voicemail.listen_seconds", 59, "over the one billed minute (60 s)"),
+    ("voicemail.say", "Bonjour. " * 70, "'voicemail.say' lasts about 63 s + listen_seconds 2 s"),
+    ("voicemail", {"play": "https://example.org/a.mp3"}, "'voicemail.play_seconds'"),
+    ("voicemail", {"play": "https://example.org/a.mp3", "play_seconds": 55,
+                   "listen_seconds": 6}, "'voicemail.play_seconds' lasts about 55 s"),
+    ("voicemail.play_seconds", 10, "'voicemail.play_seconds' only goes with 'play'"),
     ("voicemail.voice", "Polly.Lotte", "'voicemail.voice': Polly.Lotte speaks nl-NL, not fr-FR"),
     ("voicemail.voice", "Polly.Nobody", "'voicemail.voice': Polly.Nobody is not a known"),
     ("voicemail.voice", "Google.en-GB-Standard-A", "speaks en-GB, not fr-FR"),
@@ -244,3 +250,12 @@ def test_describe_lists_the_help_text_and_the_sender():
     lines = describe(parsed)
     assert [line.split()[3] for line in lines] == ["reply", "help_reply"]
     assert all(line.endswith("from alphanumeric=Info") for line in lines)
+
+
+def test_every_shipped_greeting_and_pause_fits_in_one_billed_minute():
+    from decoy.campaigns import BILLED_MINUTE_SECONDS, speech_seconds
+
+    for campaign in load_campaigns():
+        greeting = campaign.voicemail
+        assert speech_seconds(greeting.say or "") + greeting.listen_seconds \
+            <= BILLED_MINUTE_SECONDS, campaign.id

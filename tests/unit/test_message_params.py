@@ -34,3 +34,9 @@ def test_help_order_sends_the_help_text_only_when_the_campaign_has_one():
     assert message_params(FR, HARASSER, None, "help")["body"] == FR.reply
     helpful = replace(FR, help_reply="Numero automatique.")
     assert message_params(helpful, HARASSER, None, "help")["body"] == "Numero automatique."
+
+
+def test_each_reply_carries_its_validity_period_and_no_obsolete_max_price():
+    params = message_params(FR, HARASSER, None, validity_period_seconds=3600)
+    assert params["validity_period"] == 3600
+    assert "max_price" not in params  # obsolete since 2024-06-03: Twilio ignores it
