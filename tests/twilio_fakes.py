@@ -175,3 +175,14 @@ class FakeTwilioNumbers:
         for key, value in form.items():  # SmsUrl -> sms_url
             number[re.sub(r"(?<!^)([A-Z])", r"_\1", key).lower()] = value
         return 200, {"Content-Type": "application/json"}, json.dumps(number)
+
+
+def usage_form(sid: str | None = None, category: str = "sms", trigger_by: str = "count",
+               value: str = "1000", current: str = "1001") -> dict[str, str]:
+    """What Twilio POSTs to a Usage Trigger's callback when it fires."""
+    return {"AccountSid": ACCOUNT_SID, "UsageTriggerSid": sid or new_sid("UT"),
+            "UsageCategory": category, "TriggerBy": trigger_by, "TriggerValue": value,
+            "CurrentValue": current, "Recurring": "daily",
+            "DateFired": "Mon, 23 Nov 2026 09:00:00 +0000", "IdempotencyToken": new_sid("IT"),
+            "UsageRecordUri": f"/2010-04-01/Accounts/{ACCOUNT_SID}/Usage/Records/Today.json"
+                              f"?Category={category}"}

@@ -24,6 +24,8 @@ HELP_WORDS = frozenset({"HELP", "AIDE", "INFO", "HULP"})
 DELIVERY_STATUSES = frozenset({"queued", "sending", "sent", "delivered", "undelivered", "failed",
                                "partially_delivered", "read", "accepted", "scheduled", "canceled"})
 _ERROR_CODE = re.compile(r"^\d{1,6}$")
+_USAGE_TRIGGER_SID = re.compile(r"^UT[0-9a-fA-F]{32}$")
+_USAGE_CATEGORY = re.compile(r"^[a-z0-9-]{1,64}$")
 
 
 def _keyword(body: str) -> str:
@@ -69,6 +71,8 @@ def answer(webhook: Webhook, rt: Runtime, target: ScheduleTarget, now: float) ->
         raise
     if webhook.route == "/status":
         return record_status(webhook, rt)
+    if webhook.route == "/usage":
+        return usage_trigger_fired(webhook, rt)
     inbound = _inbound(webhook, rt)
     count("Received")
     if webhook.route == "/voice":
@@ -239,6 +243,35 @@ def record_status(webhook: Webhook, rt: Runtime) -> str:
         count(f"Error{error}")
     logger.info("delivery status", extra={"campaign": campaign.id, "status": status,
                                           "error_code": error or None})
+    return twiml.EMPTY
+
+
+def usage_trigger_fired(webhook: Webhook, rt: Runtime) -> str:
+    """A Twilio Usage Trigger crossed its threshold: turn the kill switch on, raise the alarm.
+
+    Twilio POSTs UsageTriggerSid, UsageCategory, TriggerBy, TriggerValue, CurrentValue, ...
+    (Usage Triggers docs, "webhook"); signed like every webhook, checked before this runs.
+    """
+    sid = webhook.field("UsageTriggerSid")
+    if not _USAGE_TRIGGER_SID.match(sid):
+        raise Rejected(400, "UsageTriggerSid is not a Twilio usage trigger SID")
+    category = webhook.form.get("UsageCategory", "")
+    details = {"trigger": sid, "category": category if _USAGE_CATEGORY.match(category) else None,
+               "trigger_by": webhook.form.get("TriggerBy", "")[:16] or None,
+               "trigger_value": webhook.form.get("TriggerValue", "")[:32] or None,
+               "current_value": webhook.form.get("CurrentValue", "")[:32] or None}
+    count("UsageTriggerFired")  # the alarm: whatever happens to the switch below
+    logger.set_correlation_id(sid)
+    try:
+        rt.ssm.client.put_parameter(Name=rt.settings.kill_switch_parameter, Value="on",
+                                    Type="String", Overwrite=True)
+    except (ClientError, BotoCoreError) as exc:
+        count("KillSwitchFailed")
+        logger.error("usage trigger fired, kill switch NOT turned on",
+                     extra={**details, "error": _code(exc)})
+        raise Rejected(503, "kill switch not turned on, turn it on by hand") from None
+    rt.ssm.clear_cache()  # this container stops at once; the others within the switch's cache
+    logger.warning("usage trigger fired, kill switch turned on", extra=details)
     return twiml.EMPTY
 
 

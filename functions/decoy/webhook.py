@@ -12,7 +12,7 @@ from twilio.request_validator import RequestValidator
 
 MAX_BODY_BYTES = 16 * 1024
 MAX_REASON_CHARS = 160
-ROUTES = ("/sms", "/voice", "/status")
+ROUTES = ("/sms", "/voice", "/status", "/usage")
 FORM_TYPE = "application/x-www-form-urlencoded"
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
 
