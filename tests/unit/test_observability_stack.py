@@ -76,7 +76,7 @@ def test_every_watched_metric_is_one_the_code_emits(source):
 def test_alarms_all_notify_the_one_topic_and_ignore_missing_data():
     alarms = [r["Properties"] for r in STACK["Resources"].values()
               if r["Type"] == "AWS::CloudWatch::Alarm"]
-    assert len(alarms) == 8
+    assert len(alarms) == 9
     for alarm in alarms:
         assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}]
         assert alarm["TreatMissingData"] == "notBreaching"
@@ -99,3 +99,9 @@ def test_main_template_passes_exactly_the_parameters_the_nested_stack_needs():
     globals_env = main["Globals"]["Function"]["Environment"]["Variables"]
     assert app["Parameters"]["ServiceName"] == globals_env["POWERTOOLS_SERVICE_NAME"]
     assert app["Parameters"]["MetricsNamespace"] == globals_env["POWERTOOLS_METRICS_NAMESPACE"]
+
+
+def test_a_fired_usage_trigger_alarms_at_once():
+    props = STACK["Resources"]["UsageTriggerAlarm"]["Properties"]
+    assert (props["MetricName"], props["Threshold"], props["Period"]) == \
+        ("UsageTriggerFired", 1, 300)

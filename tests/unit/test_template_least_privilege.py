@@ -68,3 +68,12 @@ def test_every_checkov_skip_says_why():
     for name, resource in RESOURCES.items():
         for skip in resource.get("Metadata", {}).get("checkov", {}).get("skip", []):
             assert skip["id"].startswith("CKV_") and len(skip["comment"]) > 40, name
+
+
+def test_the_receiver_may_write_the_kill_switch_and_no_other_parameter():
+    writes = [s for name, s in statements() if name == "ReceiverFunction"
+              and "ssm:PutParameter" in as_list(s["Action"])]
+    (statement,) = writes
+    assert as_list(statement["Action"]) == ["ssm:PutParameter"]
+    (arn,) = as_list(statement["Resource"])
+    assert arn["Fn::Sub"].endswith(":parameter${KillSwitchParameter}")
