@@ -6,6 +6,7 @@ Prices are list prices (see docs/cost.md for sources and dates); everything is a
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field
 
 SECONDS_PER_DAY = 86_400
@@ -19,6 +20,9 @@ class Prices:
     twilio_sms_in_eur: float = 0.0075  # per inbound SMS to a French number
     twilio_segment_out_eur: float = 0.076  # per outbound segment to a French mobile
     twilio_call_minute_in_eur: float = 0.01  # assumption: check twilio.com/voice/pricing/fr
+    # Twilio's automatic STOP/START/HELP answers: "no cost for the automatic reply to the
+    # sender" (Twilio support, "Twilio support for opt-out keywords"); counted, at that price.
+    twilio_keyword_reply_eur: float = 0.0
     http_api_per_million_usd: float = 1.00
     lambda_requests_per_million_usd: float = 0.20
     lambda_gb_second_usd: float = 0.0000133334  # arm64
@@ -37,7 +41,7 @@ class Usage:
     memory_gb: float = 0.25  # template MemorySize 256
     receiver_billed_ms: float = 100.0  # warm invocations take a few ms; cold starts more
     sender_billed_ms: float = 500.0  # one Twilio API round trip
-    call_minutes: float = 1.0  # greeting + pause: Twilio bills the first minute whole
+    call_minutes: float = 1.0  # greeting + pause (validated <= 60 s): one billed minute
     # One conditional UpdateItem per webhook: refused writes are billed too (1 WRU).
     writes_per_webhook: float = 1.0
     # Budget transaction (2 items x 2 WRU) + the idempotency record (put + update).
@@ -58,15 +62,19 @@ class Day:
     inbound_calls: int = 0
     # Webhooks that get past API Gateway throttling (None = all of them).
     webhooks_reaching_aws: int | None = None
+    answered_calls: int | None = None  # None = every call answered (no allowance, as in 2017)
+    keyword_replies: int = 0  # Twilio's own answers to STOP/START/HELP
 
 
 @dataclass(frozen=True)
 class Cost:
-    """Euros per line; `twilio_inbound` is billed whatever our stack does."""
+    """Euros per line; `twilio_inbound` (SMS received) is billed whatever our stack does."""
 
     twilio_inbound: float
     twilio_replies: float
     aws: dict[str, float] = field(default_factory=dict)
+    twilio_calls: float = 0.0  # answered call minutes (a rejected call is not billed)
+    twilio_keyword_replies: float = 0.0
 
     @property
     def aws_total(self) -> float:
@@ -74,12 +82,12 @@ class Cost:
 
     @property
     def bounded_by_config(self) -> float:
-        """What DailyReplyBudget and API throttling bound: replies and every AWS line."""
-        return self.twilio_replies + self.aws_total
+        """What the budgets and API throttling bound: replies, answered calls, every AWS line."""
+        return self.twilio_replies + self.twilio_calls + self.aws_total
 
     @property
     def total(self) -> float:
-        return self.twilio_inbound + self.bounded_by_config
+        return self.twilio_inbound + self.twilio_keyword_replies + self.bounded_by_config
 
 
 def day_cost(day: Day, prices: Prices = Prices(), usage: Usage = Usage()) -> Cost:
@@ -106,11 +114,13 @@ def day_cost(day: Day, prices: Prices = Prices(), usage: Usage = Usage()) -> Cos
         "logs": invocations * usage.log_bytes_per_invocation / 1e9 * prices.logs_per_gb_usd,
         "xray": traces * prices.xray_per_million_traces_usd * per_million,
     }
+    answered = day.inbound_calls if day.answered_calls is None else day.answered_calls
     return Cost(
-        twilio_inbound=day.inbound_sms * prices.twilio_sms_in_eur
-        + day.inbound_calls * usage.call_minutes * prices.twilio_call_minute_in_eur,
+        twilio_inbound=day.inbound_sms * prices.twilio_sms_in_eur,
         twilio_replies=day.replies * usage.segments_per_reply * prices.twilio_segment_out_eur,
         aws={name: value * prices.eur_per_usd for name, value in usd.items()},
+        twilio_calls=answered * usage.call_minutes * prices.twilio_call_minute_in_eur,
+        twilio_keyword_replies=day.keyword_replies * prices.twilio_keyword_reply_eur,
     )
 
 
@@ -121,6 +131,7 @@ class Defaults:
     daily_reply_budget: int = 500
     api_rate_per_second: int = 20
     api_burst: int = 50
+    daily_answered_calls: int = 200
 
 
 def throttle_cap(defaults: Defaults = Defaults()) -> int:
@@ -131,12 +142,48 @@ def throttle_cap(defaults: Defaults = Defaults()) -> int:
 def worst_case_day(inbound_sms: int, defaults: Defaults = Defaults(),
                    prices: Prices = Prices(), usage: Usage = Usage(),
                    inbound_calls: int = 0) -> Cost:
-    """A flood of `inbound_sms`: the budget is spent, AWS sees at most the throttle's cap."""
+    """A flood of `inbound_sms` (and calls): both budgets are spent, AWS sees at most the
+    throttle's cap, and every inbound SMS is a keyword Twilio answers itself (STOP/START...)."""
     arriving = inbound_sms + inbound_calls
     return day_cost(Day(inbound_sms=inbound_sms, inbound_calls=inbound_calls,
                         replies=defaults.daily_reply_budget,
-                        webhooks_reaching_aws=min(arriving, throttle_cap(defaults))),
+                        webhooks_reaching_aws=min(arriving, throttle_cap(defaults)),
+                        answered_calls=min(inbound_calls, defaults.daily_answered_calls)
+                        if inbound_calls else defaults.daily_answered_calls,
+                        keyword_replies=inbound_sms),
                     prices, usage)
+
+
+def day_bound(inbound_sms: int, defaults: Defaults = Defaults(), prices: Prices = Prices(),
+              usage: Usage = Usage()) -> float:
+    """The most a day can bill, everything included, when `inbound_sms` SMS arrive (any mix
+    of calls: a call beyond the allowance is rejected, unbilled). The flood bench checks it."""
+    return worst_case_day(inbound_sms, defaults, prices, usage).total
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """The daily Usage Triggers `decoy_ops connect` installs (the second breaker)."""
+
+    sms_per_day: int  # Twilio's "sms" count: inbound and outbound together
+    call_minutes_per_day: int  # "calls-inbound" minutes
+    price_per_day_usd: int  # "totalprice", in the account's currency (USD for most)
+
+
+def usage_thresholds(defaults: Defaults = Defaults(), prices: Prices = Prices(),
+                     usage: Usage = Usage(), margin: float = 1.25) -> Thresholds:
+    """Above what the budgets allow on a normal day: crossing one means a flood or a miss.
+
+    SMS: the replies' segments plus as many inbound SMS; calls: the answered allowance;
+    price: what that day bills on Twilio, each with `margin` on top.
+    """
+    segments = defaults.daily_reply_budget * usage.segments_per_reply
+    sms = math.ceil(2 * segments * margin) or 100
+    minutes = math.ceil(defaults.daily_answered_calls * usage.call_minutes * margin) or 10
+    day = day_cost(Day(inbound_sms=sms - segments, replies=defaults.daily_reply_budget,
+                       answered_calls=defaults.daily_answered_calls), prices, usage)
+    twilio_eur = day.twilio_inbound + day.twilio_replies + day.twilio_calls
+    return Thresholds(sms, minutes, math.ceil(twilio_eur / prices.eur_per_usd * margin) or 10)
 
 
 @dataclass(frozen=True)
@@ -147,19 +194,21 @@ class Scenario:
 
 def scenarios(defaults: Defaults = Defaults()) -> list[Scenario]:
     """The volumes docs/cost.md tabulates (see the assumptions there)."""
-    budget = defaults.daily_reply_budget
+    budget, calls = defaults.daily_reply_budget, defaults.daily_answered_calls
     cap = throttle_cap(defaults)
     return [
         Scenario("Belgium 2017: 500 SMS/week, all distinct senders",
                  Day(inbound_sms=72, replies=72)),
-        Scenario("France 2017 as it ran: 10,000 SMS in 48 h, every SMS answered",
-                 Day(inbound_sms=5_000, replies=5_000)),
-        Scenario("France 2017 launch: 10,000 SMS + 25,000 calls in 48 h",
-                 Day(inbound_sms=5_000, inbound_calls=12_500, replies=budget)),
-        Scenario("Flood: 1,000,000 SMS in a day",
-                 Day(inbound_sms=1_000_000, replies=budget)),
+        Scenario("France 2017 as it ran: 10,000 SMS + 25,000 calls in 48 h, all answered",
+                 Day(inbound_sms=5_000, inbound_calls=12_500, replies=5_000)),
+        Scenario("France 2017 with this stack's defaults",
+                 Day(inbound_sms=5_000, inbound_calls=12_500, replies=budget,
+                     answered_calls=calls)),
+        Scenario("Flood: 1,000,000 SMS + 100,000 calls in a day",
+                 Day(inbound_sms=1_000_000, inbound_calls=100_000, replies=budget,
+                     answered_calls=calls)),
         Scenario("Flood: 10,000,000 SMS in a day (AWS capped by throttling)",
-                 Day(inbound_sms=10_000_000, replies=budget,
+                 Day(inbound_sms=10_000_000, replies=budget, answered_calls=calls,
                      webhooks_reaching_aws=min(10_000_000, cap))),
     ]
 
@@ -171,27 +220,48 @@ def _eur(value: float) -> str:
 def markdown_table(defaults: Defaults = Defaults(), prices: Prices = Prices(),
                    usage: Usage = Usage()) -> str:
     """The scenario table of docs/cost.md."""
-    rows = ["| Scenario (one UTC day) | Replies | Twilio inbound | Twilio replies | AWS | Total |",
-            "|---|---:|---:|---:|---:|---:|"]
+    rows = ["| Scenario (one UTC day) | Replies | Calls answered | Twilio inbound SMS | "
+            "Twilio calls | Twilio replies | AWS | Total |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|"]
     for scenario in scenarios(defaults):
-        cost = day_cost(scenario.day, prices, usage)
-        rows.append(f"| {scenario.name} | {scenario.day.replies:,} | "
-                    f"{_eur(cost.twilio_inbound)} | {_eur(cost.twilio_replies)} | "
-                    f"{_eur(cost.aws_total)} | {_eur(cost.total)} |")
+        day = scenario.day
+        cost = day_cost(day, prices, usage)
+        answered = day.inbound_calls if day.answered_calls is None else day.answered_calls
+        rows.append(f"| {scenario.name} | {day.replies:,} | {answered:,} | "
+                    f"{_eur(cost.twilio_inbound)} | {_eur(cost.twilio_calls)} | "
+                    f"{_eur(cost.twilio_replies)} | {_eur(cost.aws_total)} | "
+                    f"{_eur(cost.total)} |")
     return "\n".join(rows)
 
 
+def summary(defaults: Defaults = Defaults(), prices: Prices = Prices(),
+            usage: Usage = Usage()) -> list[str]:
+    """The worst case per day as one number, its parts, and the Usage Trigger thresholds."""
+    cap = throttle_cap(defaults)
+    worst = worst_case_day(cap, defaults, prices, usage)
+    limits = usage_thresholds(defaults, prices, usage)
+    return [
+        f"Worst case per day under the defaults, everything billed: {_eur(worst.total)}",
+        f"  = replies {_eur(worst.twilio_replies)} ({defaults.daily_reply_budget} x "
+        f"{usage.segments_per_reply} segments) + answered calls {_eur(worst.twilio_calls)} "
+        f"({defaults.daily_answered_calls} x {usage.call_minutes:g} min) + AWS "
+        f"{_eur(worst.aws_total)} + Twilio keyword replies {_eur(worst.twilio_keyword_replies)}"
+        f" + inbound SMS {_eur(worst.twilio_inbound)}",
+        f"  for a flood of {cap:,} SMS (the most the API throttle lets reach the stack in a "
+        f"day, every one a STOP/START keyword); calls beyond the allowance are rejected, "
+        f"unbilled.",
+        f"  Bounded by the configuration alone: {_eur(worst.bounded_by_config)}. Each inbound "
+        f"SMS adds €{prices.twilio_sms_in_eur}, billed by Twilio on arrival whatever we answer.",
+        f"Usage Triggers (decoy_ops connect): sms >= {limits.sms_per_day:,} a day, "
+        f"calls-inbound >= {limits.call_minutes_per_day:,} minutes, totalprice >= "
+        f"${limits.price_per_day_usd:,}: each turns the kill switch on.",
+    ]
+
+
 def main() -> int:
-    defaults = Defaults()
-    print(markdown_table(defaults))
-    worst = worst_case_day(throttle_cap(defaults), defaults)
-    print(f"\nWorst case bounded by the defaults: {_eur(worst.bounded_by_config)} per day "
-          f"(replies {_eur(worst.twilio_replies)} + AWS {_eur(worst.aws_total)} at "
-          f"{throttle_cap(defaults):,} webhooks), plus "
-          f"€{Prices().twilio_sms_in_eur} per inbound SMS that Twilio bills regardless.")
-    print("AWS lines at the cap:", {k: round(v, 2) for k, v in worst.aws.items()})
-    print("Prices:", asdict(Prices()))
-    print("Usage:", asdict(Usage()))
+    print(markdown_table())
+    print()
+    print("\n".join(summary()))
     return 0
 
 

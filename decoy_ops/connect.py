@@ -73,3 +73,107 @@ def describe(plan: Plan) -> list[str]:
     return [f"{plan.number} ({plan.sid}):"] + [
         f"  {name}: {now or '(empty)'} -> {wanted or '(empty)'}"
         for name, (now, wanted) in plan.changes.items()]
+
+
+# -- Twilio Usage Triggers: the second breaker, on Twilio's side ------------------------------
+# twilio-python: client.usage.triggers.create(callback_url=, trigger_value=, usage_category=,
+# recurring="daily", trigger_by=, friendly_name=); update() changes only the callback and the
+# name, so a changed threshold is deleted and created again (Usage Trigger REST API docs).
+TRIGGER_PREFIX = "decoy-number "
+
+
+@dataclass(frozen=True)
+class Trigger:
+    """One daily Usage Trigger we want: Twilio calls the stack's /usage once it is crossed."""
+
+    name: str  # friendly_name, how we recognise ours
+    usage_category: str
+    trigger_by: str  # count | usage | price
+    value: float
+    recurring: str = "daily"
+
+
+def wanted_triggers(sms_per_day: int, call_minutes_per_day: int,
+                    price_per_day: float) -> list[Trigger]:
+    """Daily SMS count (inbound + outbound), inbound call minutes, and the day's total price."""
+    return [Trigger(TRIGGER_PREFIX + "daily sms", "sms", "count", float(sms_per_day)),
+            Trigger(TRIGGER_PREFIX + "daily call minutes", "calls-inbound", "usage",
+                    float(call_minutes_per_day)),
+            Trigger(TRIGGER_PREFIX + "daily total price", "totalprice", "price",
+                    float(price_per_day))]
+
+
+@dataclass(frozen=True)
+class TriggerPlan:
+    """keep | create | update (callback only) | replace (delete + create) | delete (a duplicate)."""
+
+    action: str
+    trigger: Trigger
+    sid: str | None = None
+    current: str = ""
+
+
+def _value(raw: Any) -> float | None:
+    try:
+        return float(raw)
+    except (TypeError, ValueError):
+        return None
+
+
+def _ours(resource: Any, trigger: Trigger, callback_url: str) -> bool:
+    return resource.friendly_name == trigger.name or (
+        resource.callback_url == callback_url and resource.usage_category ==
+        trigger.usage_category and resource.trigger_by == trigger.trigger_by)
+
+
+def plan_triggers(existing: list[Any], wanted: list[Trigger], callback_url: str
+                  ) -> list[TriggerPlan]:
+    """Compare the account's Usage Triggers with the wanted ones (pure, no API call)."""
+    plans = []
+    for trigger in wanted:
+        mine = [r for r in existing if _ours(r, trigger, callback_url)]
+        if not mine:
+            plans.append(TriggerPlan("create", trigger))
+            continue
+        first, *extra = mine
+        current = (f"{first.usage_category} {first.trigger_by} >= {first.trigger_value} "
+                   f"{first.recurring or 'once'} -> {first.callback_url}")
+        same = (first.usage_category, first.trigger_by, first.recurring or "") == \
+            (trigger.usage_category, trigger.trigger_by, trigger.recurring) and \
+            _value(first.trigger_value) == trigger.value
+        if not same:
+            action = "replace"
+        elif (first.callback_url, (first.callback_method or "POST").upper(),
+              first.friendly_name) != (callback_url, "POST", trigger.name):
+            action = "update"
+        else:
+            action = "keep"
+        plans.append(TriggerPlan(action, trigger, first.sid, current))
+        plans += [TriggerPlan("delete", trigger, r.sid) for r in extra]
+    return plans
+
+
+def apply_trigger(client: Any, plan: TriggerPlan, callback_url: str) -> None:
+    trigger = plan.trigger
+    if plan.action in ("replace", "delete"):
+        client.usage.triggers(plan.sid).delete()
+    if plan.action == "update":
+        client.usage.triggers(plan.sid).update(callback_url=callback_url, callback_method="POST",
+                                               friendly_name=trigger.name)
+    if plan.action in ("create", "replace"):
+        client.usage.triggers.create(
+            callback_url=callback_url, callback_method="POST", friendly_name=trigger.name,
+            trigger_value=f"{trigger.value:g}", usage_category=trigger.usage_category,
+            recurring=trigger.recurring, trigger_by=trigger.trigger_by)
+
+
+def describe_trigger(plan: TriggerPlan, callback_url: str) -> str:
+    t = plan.trigger
+    wanted = f"{t.usage_category} {t.trigger_by} >= {t.value:g} {t.recurring} -> {callback_url}"
+    if plan.action == "keep":
+        return f"usage trigger '{t.name}' ({plan.sid}): already {wanted}"
+    if plan.action == "create":
+        return f"usage trigger '{t.name}': create {wanted}"
+    if plan.action == "delete":
+        return f"usage trigger '{t.name}' ({plan.sid}): delete this duplicate"
+    return f"usage trigger '{t.name}' ({plan.sid}): {plan.current} -> {wanted}"

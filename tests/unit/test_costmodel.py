@@ -6,14 +6,22 @@ import pytest
 
 from decoy.campaigns import load_campaigns
 from decoy.segments import count_segments
+import io
+from contextlib import redirect_stdout
+from pathlib import Path
+
 from decoy_local.costmodel import (
     Day,
     Defaults,
+    Prices,
     Usage,
+    day_bound,
     day_cost,
+    main,
     markdown_table,
     scenarios,
     throttle_cap,
+    usage_thresholds,
     worst_case_day,
 )
 from decoy_local.template import load_template, parameter_defaults
@@ -23,7 +31,8 @@ def test_model_defaults_are_the_template_defaults():
     template = parameter_defaults(load_template())
     assert Defaults() == Defaults(daily_reply_budget=int(template["DailyReplyBudget"]),
                                   api_rate_per_second=int(template["ApiThrottleRateLimit"]),
-                                  api_burst=int(template["ApiThrottleBurstLimit"]))
+                                  api_burst=int(template["ApiThrottleBurstLimit"]),
+                                  daily_answered_calls=int(template["DailyAnsweredCallBudget"]))
 
 
 def test_every_default_reply_fits_the_segments_the_model_charges():
@@ -54,9 +63,9 @@ def test_worst_case_spends_the_budget_and_caps_aws_at_the_throttle():
     assert 76 < at_cap.bounded_by_config < 100
 
 
-def test_a_zero_budget_bounds_the_day_to_aws_and_inbound_only():
-    worst = worst_case_day(100_000, Defaults(daily_reply_budget=0))
-    assert worst.twilio_replies == 0
+def test_zero_budgets_bound_the_day_to_aws_and_inbound_only():
+    worst = worst_case_day(100_000, Defaults(daily_reply_budget=0, daily_answered_calls=0))
+    assert worst.twilio_replies == worst.twilio_calls == 0
     assert worst.total == pytest.approx(worst.twilio_inbound + worst.aws_total)
 
 
@@ -67,3 +76,35 @@ def test_aws_grows_with_the_webhooks_that_reach_it():
 
 def test_table_has_one_row_per_scenario():
     assert markdown_table().count("\n| ") == len(scenarios())
+
+
+def test_answered_calls_are_billed_per_minute_and_rejected_calls_not_at_all():
+    day = day_cost(Day(inbound_sms=0, replies=0, inbound_calls=10_000, answered_calls=200))
+    assert day.twilio_calls == pytest.approx(200 * Prices().twilio_call_minute_in_eur)
+
+
+def test_the_worst_case_includes_calls_keyword_replies_and_inbound_in_one_total():
+    worst = worst_case_day(throttle_cap(), inbound_calls=1_000_000)
+    assert worst.twilio_calls == pytest.approx(200 * 0.01)  # the allowance, not the flood
+    assert worst.total == pytest.approx(worst.twilio_inbound + worst.twilio_keyword_replies
+                                        + worst.twilio_replies + worst.twilio_calls
+                                        + worst.aws_total)
+    keyword_billed = Prices(twilio_keyword_reply_eur=0.076)
+    assert day_bound(1_000, prices=keyword_billed) - day_bound(1_000) == pytest.approx(76.0)
+
+
+def test_usage_triggers_sit_above_a_normal_day_of_the_budgets():
+    limits = usage_thresholds()
+    assert limits.sms_per_day > 500 * Usage().segments_per_reply
+    assert limits.call_minutes_per_day > Defaults().daily_answered_calls
+    normal = day_cost(Day(inbound_sms=500, replies=500, answered_calls=200))
+    assert limits.price_per_day_usd * Prices().eur_per_usd > normal.total - normal.aws_total
+
+
+def test_docs_cost_md_shows_exactly_what_the_model_prints():
+    out = io.StringIO()
+    with redirect_stdout(out):
+        main()
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "cost.md").read_text(encoding="utf-8")
+    missing = [line for line in out.getvalue().splitlines() if line and line not in doc]
+    assert missing == [], "docs/cost.md disagrees with `python -m decoy_local.costmodel`"
