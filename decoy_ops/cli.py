@@ -63,6 +63,22 @@ def build_parser() -> argparse.ArgumentParser:
                         "TWILIO_ACCOUNT_SID + TWILIO_AUTH_TOKEN in the environment win")
     p.add_argument("--auth-token-parameter",
                    help="SSM name of the auth token (default: the stack's parameter)")
+    t = p.add_argument_group(
+        "usage triggers", "Twilio Usage Triggers, the second breaker: daily thresholds whose "
+        "callback (POST /usage) turns the kill switch on. Derived from the stack's budgets "
+        "(python -m decoy_local.costmodel prints them); flags override.")
+    t.add_argument("--no-usage-triggers", action="store_true",
+                   help="leave the account's Usage Triggers alone")
+    t.add_argument("--usage-url", help="trigger callback (default: output UsageCallbackUrl)")
+    t.add_argument("--daily-reply-budget", type=int,
+                   help="replies per UTC day (default: output DailyReplyBudget)")
+    t.add_argument("--daily-call-budget", type=int,
+                   help="answered calls per UTC day (default: output DailyAnsweredCallBudget)")
+    t.add_argument("--sms-per-day", type=int, help="threshold on Twilio's daily sms count")
+    t.add_argument("--call-minutes-per-day", type=int,
+                   help="threshold on the daily calls-inbound minutes")
+    t.add_argument("--price-per-day", type=float,
+                   help="threshold on the daily totalprice (the account's currency, USD)")
     p.set_defaults(run=run_connect)
 
     p = commands.add_parser(
@@ -167,20 +183,51 @@ def run_connect(args: argparse.Namespace, aws: Aws, stack: Stack, now: float) ->
         lambda: resolve(args.auth_token_parameter, lambda: stack.parameter(
             "TwilioAuthTokenParameter", "--auth-token-parameter")))
     client = twilio_client(sid, token, args.twilio_api_base_url)
+    triggers, usage_url = ([], "") if args.no_usage_triggers else _wanted_triggers(args, stack)
     try:
         plans = [connect.plan_for(connect.find_number(client, n), n, wanted) for n in numbers]
         for plan in plans:
             print("\n".join(connect.describe(plan)))
         pending = [p for p in plans if p.sid and p.changes]
-        if pending and not args.apply:
-            print(f"dry run: {len(pending)} number(s) would change; run again with --apply")
-        elif pending:
+        trigger_plans = connect.plan_triggers(client.usage.triggers.list(limit=200), triggers,
+                                              usage_url) if triggers else []
+        for trigger_plan in trigger_plans:
+            print(connect.describe_trigger(trigger_plan, usage_url))
+        changing = [t for t in trigger_plans if t.action != "keep"]
+        if (pending or changing) and not args.apply:
+            print(f"dry run: {len(pending)} number(s) and {len(changing)} usage trigger(s) "
+                  "would change; run again with --apply")
+        elif pending or changing:
             for plan in pending:
                 connect.apply(client, plan)
-            print(f"applied: {len(pending)} number(s) now point at this stack")
+            for trigger_plan in changing:
+                connect.apply_trigger(client, trigger_plan, usage_url)
+            print(f"applied: {len(pending)} number(s) now point at this stack, "
+                  f"{len(changing)} usage trigger(s) changed")
     except OSError as exc:  # requests' connection errors: wrong --twilio-api-base-url, offline
         raise OpsError(f"Twilio API unreachable: {type(exc).__name__}") from None
     return 1 if any(p.sid is None for p in plans) else 0
+
+
+def _wanted_triggers(args: argparse.Namespace, stack: Stack) -> tuple[list[connect.Trigger], str]:
+    """The three daily triggers: flags, else derived from the stack's budgets."""
+    from decoy_local.costmodel import Defaults, usage_thresholds
+
+    def budget(value: int | None, output: str, flag: str) -> int:
+        return value if value is not None else int(stack.output(output, flag))
+
+    usage_url = resolve(args.usage_url, lambda: stack.output("UsageCallbackUrl", "--usage-url"))
+    derived = usage_thresholds(Defaults(
+        daily_reply_budget=budget(args.daily_reply_budget, "DailyReplyBudget",
+                                  "--daily-reply-budget"),
+        daily_answered_calls=budget(args.daily_call_budget, "DailyAnsweredCallBudget",
+                                    "--daily-call-budget")))
+    pick = {"sms": args.sms_per_day, "calls": args.call_minutes_per_day,
+            "price": args.price_per_day}
+    return connect.wanted_triggers(
+        pick["sms"] if pick["sms"] is not None else derived.sms_per_day,
+        pick["calls"] if pick["calls"] is not None else derived.call_minutes_per_day,
+        pick["price"] if pick["price"] is not None else derived.price_per_day_usd), usage_url
 
 
 def twilio_error(exc: TwilioException) -> str:

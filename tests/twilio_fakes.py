@@ -186,3 +186,59 @@ def usage_form(sid: str | None = None, category: str = "sms", trigger_by: str = 
             "DateFired": "Mon, 23 Nov 2026 09:00:00 +0000", "IdempotencyToken": new_sid("IT"),
             "UsageRecordUri": f"/2010-04-01/Accounts/{ACCOUNT_SID}/Usage/Records/Today.json"
                               f"?Category={category}"}
+
+
+class FakeTwilioUsageTriggers:
+    """Twilio's Usage Triggers API (list, create, update, delete) as `decoy_ops connect` uses it."""
+
+    def __init__(self, mock: responses.RequestsMock, base_url: str = "https://api.twilio.com"):
+        self.triggers: dict[str, dict[str, str]] = {}
+        self.calls: list[tuple[str, str]] = []  # (method, sid or '')
+        root = re.escape(base_url.rstrip("/")) + r"/2010-04-01/Accounts/AC\w+/Usage/Triggers"
+        mock.add_callback(responses.GET, re.compile(root + r"\.json.*"), callback=self._list)
+        mock.add_callback(responses.POST, re.compile(root + r"\.json"), callback=self._create)
+        mock.add_callback(responses.POST, re.compile(root + r"/(UT\w+)\.json"),
+                          callback=self._update)
+        mock.add_callback(responses.DELETE, re.compile(root + r"/(UT\w+)\.json"),
+                          callback=self._delete)
+
+    def add(self, **fields: str) -> str:
+        sid = new_sid("UT")
+        self.triggers[sid] = {"sid": sid, "account_sid": ACCOUNT_SID, "callback_method": "POST",
+                              "recurring": "daily", "current_value": "0", **fields}
+        return sid
+
+    def _list(self, request: Any) -> tuple[int, dict[str, str], str]:
+        self.calls.append(("GET", ""))
+        found = list(self.triggers.values())
+        page = {"usage_triggers": found, "page": 0, "page_size": 50, "start": 0,
+                "end": len(found), "uri": urlsplit(request.url).path,
+                "first_page_uri": urlsplit(request.url).path, "next_page_uri": None,
+                "previous_page_uri": None}
+        return 200, {"Content-Type": "application/json"}, json.dumps(page)
+
+    def _create(self, request: Any) -> tuple[int, dict[str, str], str]:
+        form = dict(parse_qsl(request.body))
+        self.calls.append(("POST", ""))
+        sid = self.add(callback_url=form["CallbackUrl"], trigger_value=form["TriggerValue"],
+                       usage_category=form["UsageCategory"],
+                       friendly_name=form.get("FriendlyName", ""),
+                       recurring=form.get("Recurring", ""),
+                       trigger_by=form.get("TriggerBy", "usage"),
+                       callback_method=form.get("CallbackMethod", "POST"))
+        return 201, {"Content-Type": "application/json"}, json.dumps(self.triggers[sid])
+
+    def _update(self, request: Any) -> tuple[int, dict[str, str], str]:
+        sid = request.url.rsplit("/", 1)[1].removesuffix(".json")
+        self.calls.append(("POST", sid))
+        form = dict(parse_qsl(request.body))
+        for key in ("CallbackUrl", "CallbackMethod", "FriendlyName"):  # all update() may set
+            if key in form:
+                self.triggers[sid][re.sub(r"(?<!^)([A-Z])", r"_\1", key).lower()] = form[key]
+        return 200, {"Content-Type": "application/json"}, json.dumps(self.triggers[sid])
+
+    def _delete(self, request: Any) -> tuple[int, dict[str, str], str]:
+        sid = request.url.rsplit("/", 1)[1].removesuffix(".json")
+        self.calls.append(("DELETE", sid))
+        del self.triggers[sid]
+        return 204, {}, ""

@@ -10,7 +10,7 @@ import boto3
 import pytest
 import responses
 from conftest import schedules
-from twilio_fakes import FakeTwilioNumbers, api_event, sms_form
+from twilio_fakes import FakeTwilioNumbers, FakeTwilioUsageTriggers, api_event, sms_form
 
 from decoy.campaigns import load_campaigns
 from decoy_local.template import load_template
@@ -21,6 +21,7 @@ DECOY = "+33939000001"
 NOW = 1_795_424_400.0  # 2026-11-23T09:00:00Z
 SMS_URL = "https://abc123.execute-api.eu-west-3.amazonaws.com/sms"
 VOICE_URL = "https://abc123.execute-api.eu-west-3.amazonaws.com/voice"
+USAGE_URL = "https://abc123.execute-api.eu-west-3.amazonaws.com/usage"
 E164 = re.compile(r"\+\d{8,15}")
 
 
@@ -40,7 +41,8 @@ def stack(aws):
     cfn = boto3.client("cloudformation")
     outputs = {"TableName": aws.stack.table_name, "DailyReplyBudget": "500",
                "KillSwitchParameterName": aws.env["KILL_SWITCH_PARAMETER"],
-               "SmsWebhookUrl": SMS_URL, "VoiceWebhookUrl": VOICE_URL}
+               "SmsWebhookUrl": SMS_URL, "VoiceWebhookUrl": VOICE_URL,
+               "UsageCallbackUrl": USAGE_URL, "DailyAnsweredCallBudget": "200"}
     template = {
         "Parameters": {"MetricsNamespace": {"Type": "String", "Default": "DecoyNumber"},
                        "TwilioAccountSidParameter": {"Type": "String"},
@@ -55,9 +57,21 @@ def stack(aws):
 
 
 @pytest.fixture
-def numbers():
+def twilio_account():
+    """The account's numbers and Usage Triggers, behind one fake Twilio API."""
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        yield FakeTwilioNumbers(mock, [c.number for c in load_campaigns()])
+        yield (FakeTwilioNumbers(mock, [c.number for c in load_campaigns()]),
+               FakeTwilioUsageTriggers(mock))
+
+
+@pytest.fixture
+def numbers(twilio_account):
+    return twilio_account[0]
+
+
+@pytest.fixture
+def triggers(twilio_account):
+    return twilio_account[1]
 
 
 def test_stats_reads_the_service_dimension_the_functions_write():
@@ -139,7 +153,7 @@ def test_connect_is_a_dry_run_until_applied_then_points_both_webhooks(stack, ops
     status, out, _ = ops("connect", DECOY)
     assert status == 0
     assert f"sms_url: {FakeTwilioNumbers.DEMO_SMS_URL} -> {SMS_URL}" in out
-    assert "dry run: 1 number(s) would change" in out
+    assert "dry run: 1 number(s) and 3 usage trigger(s) would change" in out
     assert numbers.updates == []
 
     status, out, _ = ops("connect", DECOY, "--apply")
@@ -176,7 +190,8 @@ def test_connect_works_with_explicit_flags_and_another_twilio_base_url(aws, ops)
     base = "http://127.0.0.1:8919"
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
         fake = FakeTwilioNumbers(mock, [DECOY], base_url=base)
-        status, _, _ = ops("connect", DECOY, "--apply", "--sms-url", "http://127.0.0.1:3000/sms",
+        status, _, _ = ops("connect", DECOY, "--apply", "--no-usage-triggers",
+                           "--sms-url", "http://127.0.0.1:3000/sms",
                            "--voice-url", "http://127.0.0.1:3000/voice",
                            "--twilio-api-base-url", base,
                            "--account-sid-parameter", aws.stack.parameters[
@@ -195,7 +210,7 @@ def test_without_a_stack_and_without_flags_the_error_names_the_flag(aws, ops):
 
 def connect_with_flags(aws) -> tuple[str, ...]:
     """`connect` for the decoy number with every name given as a flag (no stack to read)."""
-    return ("connect", DECOY, "--sms-url", SMS_URL, "--voice-url", VOICE_URL,
+    return ("connect", DECOY, "--no-usage-triggers", "--sms-url", SMS_URL, "--voice-url", VOICE_URL,
             "--account-sid-parameter", aws.stack.parameters["TwilioAccountSidParameter"],
             "--auth-token-parameter", aws.stack.parameters["TwilioAuthTokenParameter"])
 
@@ -220,3 +235,65 @@ def test_local_without_a_running_stack_says_to_start_it(ops, tmp_path):
     status, _, err = ops("stats", "--local", str(tmp_path / "stack.json"))
     assert status == 1
     assert err.startswith("error: no ") and "start the stack first (`make run`)" in err
+
+
+def trigger_summary(triggers) -> list[tuple[str, str, str, float, str]]:
+    return sorted((t["usage_category"], t["trigger_by"], t["recurring"],
+                   float(t["trigger_value"]), t["callback_url"])
+                  for t in triggers.triggers.values())
+
+
+def test_connect_installs_three_daily_usage_triggers_derived_from_the_budgets(
+        stack, ops, triggers):
+    status, out, _ = ops("connect", DECOY)
+    assert status == 0
+    assert "usage trigger 'decoy-number daily sms': create sms count >= 2500 daily" in out
+    assert triggers.triggers == {}  # dry run
+
+    assert ops("connect", DECOY, "--apply")[0] == 0
+
+    assert trigger_summary(triggers) == [
+        ("calls-inbound", "usage", "daily", 250.0, USAGE_URL),
+        ("sms", "count", "daily", 2500.0, USAGE_URL),
+        ("totalprice", "price", "daily", 122.0, USAGE_URL)]
+
+
+def test_connect_twice_keeps_its_triggers_and_changes_nothing(stack, ops, triggers):
+    ops("connect", DECOY, "--apply")
+    before, calls = dict(triggers.triggers), len(triggers.calls)
+
+    status, out, _ = ops("connect", DECOY, "--apply")
+
+    assert status == 0
+    assert len(re.findall(r"^usage trigger .*: already ", out, re.M)) == 3
+    assert triggers.triggers == before
+    assert [c for c in triggers.calls[calls:] if c[0] != "GET"] == []
+
+
+def test_connect_replaces_a_changed_threshold_fixes_a_callback_and_drops_duplicates(
+        stack, ops, triggers):
+    ops("connect", DECOY, "--apply")
+    (sms,) = [s for s, t in triggers.triggers.items() if t["usage_category"] == "sms"]
+    (calls,) = [s for s, t in triggers.triggers.items() if t["usage_category"] == "calls-inbound"]
+    triggers.triggers[calls]["callback_url"] = "https://old.example.org/usage"
+    triggers.add(friendly_name="decoy-number daily sms", usage_category="sms", trigger_by="count",
+                 trigger_value="2500", callback_url=USAGE_URL)  # a duplicate
+
+    status, out, _ = ops("connect", DECOY, "--apply", "--sms-per-day", "900")
+
+    assert status == 0
+    assert ("DELETE", sms) in triggers.calls  # Twilio cannot update a threshold: replaced
+    assert trigger_summary(triggers) == [
+        ("calls-inbound", "usage", "daily", 250.0, USAGE_URL),
+        ("sms", "count", "daily", 900.0, USAGE_URL),
+        ("totalprice", "price", "daily", 122.0, USAGE_URL)]
+    assert "delete this duplicate" in out
+
+
+def test_connect_leaves_other_usage_triggers_of_the_account_alone(stack, ops, triggers):
+    theirs = triggers.add(friendly_name="billing alert", usage_category="totalprice",
+                          trigger_by="price", trigger_value="50",
+                          callback_url="https://example.org/alert", recurring="monthly")
+    ops("connect", DECOY, "--apply")
+    assert triggers.triggers[theirs]["trigger_value"] == "50"
+    assert len(triggers.triggers) == 4
