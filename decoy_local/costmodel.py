@@ -7,7 +7,7 @@ Prices are list prices (see docs/cost.md for sources and dates); everything is a
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 SECONDS_PER_DAY = 86_400
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import pytest
-
-from decoy.campaigns import load_campaigns
-from decoy.segments import count_segments
 import io
 from contextlib import redirect_stdout
 from pathlib import Path
 
+import pytest
+
+from decoy.campaigns import load_campaigns
+from decoy.segments import count_segments
 from decoy_local.costmodel import (
     Day,
     Defaults,
