@@ -4,6 +4,9 @@ POST /2010-04-01/Accounts/<AccountSid>/Messages.json   what the sender's client 
 GET  /2010-04-01/Accounts/<AccountSid>/IncomingPhoneNumbers.json?PhoneNumber=...
 POST /2010-04-01/Accounts/<AccountSid>/IncomingPhoneNumbers/<PN sid>.json
                                                         what `python -m decoy_ops connect` calls
+GET|POST /2010-04-01/Accounts/<AccountSid>/Usage/Triggers.json                 list, create
+POST|DELETE /2010-04-01/Accounts/<AccountSid>/Usage/Triggers/<UT sid>.json     update, delete
+                                                        the Usage Triggers `connect` installs
 GET  /_local/outbox                                     every message accepted, as JSON
 GET  /_local/numbers                                    the owned numbers and their webhooks
 GET|POST /_local/failures                               {"error": 429, "times": n}: fail sends
@@ -35,6 +38,14 @@ from decoy_local.webhooks import new_sid, post_form, status_form
 MESSAGES_PATH = re.compile(r"^/2010-04-01/Accounts/(AC[0-9a-fA-F]{32})/Messages\.json$")
 NUMBERS_PATH = re.compile(r"^/2010-04-01/Accounts/(AC[0-9a-fA-F]{32})/IncomingPhoneNumbers"
                           r"(?:/(PN[0-9a-fA-F]{32}))?\.json$")
+TRIGGERS_PATH = re.compile(r"^/2010-04-01/Accounts/(AC[0-9a-fA-F]{32})/Usage/Triggers"
+                           r"(?:/(UT[0-9a-fA-F]{32}))?\.json$")
+# Form name -> resource field, for create (all) and update (the callback and the name only).
+TRIGGER_FIELDS = {"CallbackUrl": "callback_url", "CallbackMethod": "callback_method",
+                  "FriendlyName": "friendly_name", "TriggerValue": "trigger_value",
+                  "UsageCategory": "usage_category", "Recurring": "recurring",
+                  "TriggerBy": "trigger_by"}
+TRIGGER_UPDATABLE = ("CallbackUrl", "CallbackMethod", "FriendlyName")
 # What update() may set on an IncomingPhoneNumber: form name -> resource field.
 NUMBER_FIELDS = {name: re.sub(r"(?<!^)([A-Z])", r"_\1", name).lower() for name in (
     "FriendlyName", "SmsUrl", "SmsMethod", "SmsFallbackUrl", "SmsFallbackMethod",
@@ -107,6 +118,7 @@ class FakeTwilio:
         self.auth_token = auth_token
         self.outbox: list[OutboxMessage] = []
         self._numbers: dict[str, dict[str, Any]] = {}  # PN sid -> IncomingPhoneNumber
+        self._triggers: dict[str, dict[str, Any]] = {}  # UT sid -> UsageTrigger
         self._failures: list[Failure] = []
         self._lock = threading.Lock()
         self._on_message = on_message
@@ -171,6 +183,45 @@ class FakeTwilio:
     def numbers(self) -> list[dict[str, Any]]:
         with self._lock:
             return [dict(n) for n in self._numbers.values()]
+
+    def triggers(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [dict(t) for t in self._triggers.values()]
+
+    def list_triggers(self, path: str) -> tuple[int, dict[str, Any]]:
+        found = self.triggers()
+        return 200, {"usage_triggers": found, "page": 0, "page_size": 50, "start": 0,
+                     "end": max(len(found) - 1, 0), "uri": path, "first_page_uri": path,
+                     "next_page_uri": None, "previous_page_uri": None}
+
+    def create_trigger(self, form: dict[str, str]) -> tuple[int, dict[str, Any]]:
+        for name in ("CallbackUrl", "TriggerValue", "UsageCategory"):
+            if not form.get(name):
+                return 400, _error(21201, f"Missing required parameter {name}", 400)
+        with self._lock:
+            sid = "UT" + hashlib.sha256(f"{len(self._triggers)}{form}".encode()).hexdigest()[:32]
+            trigger = {**dict.fromkeys(TRIGGER_FIELDS.values(), ""), "callback_method": "POST",
+                       "trigger_by": "usage", "sid": sid, "account_sid": self.account_sid,
+                       "current_value": "0", "api_version": "2010-04-01",
+                       "uri": f"/2010-04-01/Accounts/{self.account_sid}/Usage/Triggers/"
+                              f"{sid}.json"}
+            trigger.update({TRIGGER_FIELDS[k]: v for k, v in form.items()
+                            if k in TRIGGER_FIELDS})
+            self._triggers[sid] = trigger
+            return 201, dict(trigger)
+
+    def update_trigger(self, sid: str, form: dict[str, str] | None) -> tuple[int, dict[str, Any]]:
+        """update() with a form; delete with None (204, no body)."""
+        with self._lock:
+            trigger = self._triggers.get(sid)
+            if trigger is None:
+                return 404, _error(20404, "The requested resource was not found", 404)
+            if form is None:
+                del self._triggers[sid]
+                return 204, {}
+            trigger.update({TRIGGER_FIELDS[k]: v for k, v in form.items()
+                            if k in TRIGGER_UPDATABLE})
+            return 200, dict(trigger)
 
     def list_numbers(self, path: str, query: dict[str, str]) -> tuple[int, dict[str, Any]]:
         """One page (the only one) of the numbers whose E.164 contains PhoneNumber."""
@@ -275,6 +326,9 @@ def _handler_for(fake: FakeTwilio) -> type[BaseHTTPRequestHandler]:
                 self._json(200, {"pending": fake.pending_failures()})
             elif url.path == "/_local/numbers":
                 self._json(200, {"numbers": fake.numbers()})
+            elif (trigger := TRIGGERS_PATH.match(url.path)) and not trigger.group(2):
+                if not self._refused(trigger.group(1)):
+                    self._json(*fake.list_triggers(url.path))
             elif match is None or match.group(2):  # fetching one number: not needed, not faked
                 self._json(404, _error(20404, "The requested resource was not found", 404))
             elif not self._refused(match.group(1)):
@@ -291,6 +345,12 @@ def _handler_for(fake: FakeTwilio) -> type[BaseHTTPRequestHandler]:
                 self._failures(raw)
                 return
             form = dict(parse_qsl(raw, keep_blank_values=True))
+            trigger = TRIGGERS_PATH.match(path)
+            if trigger:
+                if not self._refused(trigger.group(1)):
+                    self._json(*(fake.update_trigger(trigger.group(2), form) if trigger.group(2)
+                                 else fake.create_trigger(form)))
+                return
             message, number = MESSAGES_PATH.match(path), NUMBERS_PATH.match(path)
             if number and not number.group(2):  # buying a number: not faked
                 number = None
@@ -303,6 +363,19 @@ def _handler_for(fake: FakeTwilio) -> type[BaseHTTPRequestHandler]:
                 self._json(*fake.create_message(form))
             else:
                 self._json(*fake.update_number(route.group(2), form))
+
+        def do_DELETE(self) -> None:
+            trigger = TRIGGERS_PATH.match(urlsplit(self.path).path)
+            if trigger is None or not trigger.group(2):
+                self._json(404, _error(20404, "The requested resource was not found", 404))
+            elif not self._refused(trigger.group(1)):
+                status, payload = fake.update_trigger(trigger.group(2), None)
+                if status == 204:
+                    self.send_response(204)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                else:
+                    self._json(status, payload)
 
         def _refused(self, account_sid: str) -> bool:
             """Twilio's Basic auth: answers 401 when the account or its token is wrong."""

@@ -361,6 +361,8 @@ class LocalStack:
         outputs = {"SmsWebhookUrl": f"{self.gateway.url}/sms",
                    "VoiceWebhookUrl": f"{self.gateway.url}/voice",
                    "StatusCallbackUrl": f"{self.gateway.url}/status",
+                   "UsageCallbackUrl": f"{self.gateway.url}/usage",
+                   "DailyAnsweredCallBudget": parameters["DailyAnsweredCallBudget"],
                    "TableName": self.stack.table_name,
                    "ScheduleGroupName": self.stack.schedule_group,
                    "DeadLetterQueueUrl": self.stack.dlq_url,

@@ -110,3 +110,25 @@ def test_the_numbers_api_wants_the_accounts_credentials(fake):
 
     assert (listing.value.args[1].status_code, updating.value.status) == (401, 401)
     assert fake.numbers()[0]["sms_url"] == DEMO_SMS_URL
+
+
+def test_connects_usage_triggers_are_created_kept_and_replaced_through_the_real_client(fake):
+    c = client(fake)
+    url = "http://127.0.0.1:3000/usage"
+    wanted = connect.wanted_triggers(2500, 250, 122)
+
+    for plan in connect.plan_triggers(c.usage.triggers.list(), wanted, url):
+        connect.apply_trigger(c, plan, url)
+    again = connect.plan_triggers(c.usage.triggers.list(), wanted, url)
+    changed = connect.plan_triggers(c.usage.triggers.list(),
+                                    connect.wanted_triggers(900, 250, 122), url)
+    for plan in changed:
+        connect.apply_trigger(c, plan, url)
+
+    assert [p.action for p in again] == ["keep", "keep", "keep"]
+    assert [p.action for p in changed] == ["replace", "keep", "keep"]
+    triggers = sorted((t["usage_category"], t["trigger_by"], t["recurring"], t["trigger_value"])
+                      for t in fake.triggers())
+    assert triggers == [("calls-inbound", "usage", "daily", "250"),
+                        ("sms", "count", "daily", "900"), ("totalprice", "price", "daily", "122")]
+    assert {t["callback_url"] for t in fake.triggers()} == {url}
