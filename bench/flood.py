@@ -1,7 +1,10 @@
-"""make bench-flood: 100,000 webhooks through the real handlers on moto, from several threads.
+"""make bench-flood: 100,000 webhooks, call floods and the 2017 replay through the real handlers.
 
 Prints what the cost shield let through, what it cost in AWS calls, and the worst case
-per day from the cost model; exits 1 if an invariant does not hold.
+per day from the cost model; then call floods (one caller x thousands, thousands of callers,
+calls with the kill switch on) and the 2017 profile replayed on a simulated clock: calls
+answered vs rejected, replies sent, euros billed under the defaults beside what 2017 spent.
+Exits 1 if an invariant does not hold or a bound is missed.
 """
 
 from __future__ import annotations
@@ -50,6 +53,14 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--containers", type=int, default=4,
                         help="emulated Lambda containers the threads share")
+    parser.add_argument("--calls", type=int, default=3_000, help="calls from the one caller")
+    parser.add_argument("--callers", type=int, default=3_000, help="distinct callers, once each")
+    parser.add_argument("--kill-switch-calls", type=int, default=1_000,
+                        help="calls while the kill switch is on")
+    # A quarter keeps the run to minutes on 2 busy cores and still floods every day's budgets.
+    parser.add_argument("--replay-scale", type=float, default=0.25,
+                        help="share of the 2017 profile replayed (1.0 = all of it; default "
+                             "%(default)s)")
     return parser.parse_args(argv)
 
 
@@ -74,6 +85,7 @@ def main(argv: list[str] | None = None) -> int:
                                   budget=args.budget, receive=receive, send=send,
                                   context=LambdaContext(), sent=twilio.sent,
                                   threads=args.threads, container_count=args.containers)
+        billed = billed_scenarios(args, aws, twilio)
     wall = time.perf_counter() - started
     received, fired = report.received, report.fired
     webhooks = len(report.plan.arrivals)
@@ -97,12 +109,84 @@ def main(argv: list[str] | None = None) -> int:
           f"the throttle's {costmodel.throttle_cap():,} webhooks/day), plus Twilio inbound "
           f"€{costmodel.Prices().twilio_sms_in_eur} per SMS that nothing in AWS bounds "
           f"(this flood's {webhooks:,}: €{inbound_here:,.2f})")
+    missed = print_billed(billed, args)
     print(f"  wall time: {wall:.1f} s")
     violations = report.violations()
     for violation in violations:
         print(f"INVARIANT BROKEN: {violation}")
-    print("invariants hold" if not violations else f"{len(violations)} invariant(s) broken")
-    return 1 if violations else 0
+    for bound in missed:
+        print(f"BOUND MISSED: {bound}")
+    print("invariants hold, every bound kept" if not violations and not missed else
+          f"{len(violations)} invariant(s) broken, {len(missed)} bound(s) missed")
+    return 1 if violations or missed else 0
+
+
+def billed_scenarios(args: argparse.Namespace, aws, twilio) -> list[floodlib.Billing]:
+    """Calls and the 2017 replay, each on its own UTC days (the budgets are per day)."""
+    defaults = costmodel.Defaults(daily_reply_budget=args.budget)
+    switch = aws.env["KILL_SWITCH_PARAMETER"]
+    day0 = NOW - NOW % floodlib.DAY  # midnight of the SMS flood's day
+
+    def kill_switch(value: str):
+        return lambda: aws.ssm.put_parameter(Name=switch, Value=value, Overwrite=True)
+
+    scenarios = [
+        ("calls: one caller x {:,}", floodlib.one_caller(args.calls, day0 + 1 * floodlib.DAY),
+         None),
+        ("calls: {:,} distinct callers", floodlib.many_callers(args.callers,
+                                                               day0 + 2 * floodlib.DAY), None),
+        ("calls: {:,} with the kill switch on",
+         floodlib.many_callers(args.kill_switch_calls, day0 + 3 * floodlib.DAY),
+         kill_switch("on")),
+        ("replay 2017: {:,} events over 72 h",
+         floodlib.replay_2017(floodlib.Profile2017(scale=args.replay_scale),
+                              day0 + 5 * floodlib.DAY), kill_switch("off")),
+    ]
+    results = []
+    with contextlib.redirect_stdout(io.StringIO()):
+        for name, events, before in scenarios:
+            results.append(floodlib.run_billed(
+                name.format(len(events)), events, scheduler=aws.scheduler,
+                group=aws.stack.schedule_group, to=DECOY,
+                delay=int(aws.env["REPLY_DELAY_SECONDS"]), receive=receive, send=send,
+                context=LambdaContext(), sent=twilio.sent, threads=args.threads,
+                container_count=args.containers, reply_budget=args.budget,
+                call_allowance=defaults.daily_answered_calls, before=before))
+    return results
+
+
+def print_billed(billed: list[floodlib.Billing], args: argparse.Namespace) -> list[str]:
+    """One line per scenario; the 2017 replay beside what 2017 spent. Returns missed bounds."""
+    missed = []
+    for b in billed:
+        print(f"{b.name}: {b.total('sms'):,} SMS + {b.total('call'):,} calls over "
+              f"{len(b.days)} UTC day(s)")
+        print(f"  calls answered {b.total('answered'):,} / rejected {b.total('rejected'):,}, "
+              f"replies sent {b.sent:,}, billed under the defaults €{b.euros():,.2f} "
+              f"({b.seconds:.1f} s)")
+        missed += [f"{b.name}: {m}" for m in b.missed()]
+    replay = billed[-1]
+    as_ran = sum(costmodel.day_cost(costmodel.Day(
+        inbound_sms=replay.day(d).inbound_sms, inbound_calls=replay.day(d).inbound_calls,
+        replies=replay.day(d).inbound_sms)).total for d in replay.days)
+    if args.replay_scale != 1:
+        full = floodlib.Profile2017()
+        saturated = all(replay.replies[d] == args.budget and replay.counts[("answered", d)] ==
+                        replay.call_allowance for d in replay.days)
+        extra_sms = full.sms - replay.total("sms")
+        extra_calls = full.calls - replay.total("call")
+        print(f"  sampled: {args.replay_scale:.0%} of the profile ({len(replay.days)} days) to "
+              "stay within minutes; --replay-scale 1 replays all of it")
+        if saturated:  # the budgets already capped replies and calls: only inbound grows
+            extra = costmodel.day_cost(costmodel.Day(
+                inbound_sms=extra_sms, inbound_calls=extra_calls, replies=0,
+                answered_calls=0)).total
+            print(f"  full profile ({full.sms:,} SMS + {full.calls:,} calls): budgets already "
+                  f"spent every day, so only inbound grows: €{replay.euros() + extra:,.2f}")
+        as_ran = as_ran / args.replay_scale
+    print(f"  2017 as it ran (every SMS and call answered, full profile, the model's prices): "
+          f"€{as_ran:,.2f}; the press: more than €2,700 in 72 h")
+    return missed
 
 
 if __name__ == "__main__":

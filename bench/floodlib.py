@@ -301,3 +301,234 @@ def run(mix: FloodMix, *, scheduler: Any, group: str, to: str, now: float, delay
     return FloodReport(mix=mix, plan=flood, budget=budget, threads=threads,
                        containers=container_count, received=received, scheduled=scheduled,
                        fired=fired, sent=list(sent))
+
+
+# -- Calls, and everything billed: a call flood and the 2017 replay -------------------------
+DAY = 86_400
+HOUR = 3_600
+
+
+@dataclass(frozen=True)
+class Event:
+    """One webhook at a point of the simulated clock: an SMS or a call."""
+
+    kind: str  # "sms" | "call"
+    sender: str
+    sid: str
+    at: float
+
+
+def _sids(prefix: str, start: int) -> Iterator[str]:
+    return (f"{prefix}{n:032x}" for n in itertools.count(start))
+
+
+HEAVY_CALLER = "+33700000099"
+
+
+def one_caller(calls: int, start: float, caller: str = HEAVY_CALLER) -> list[Event]:
+    """One number calling `calls` times, one call every 2 seconds."""
+    sids = _sids("CA", 0xCA110000)
+    return [Event("call", caller, next(sids), start + 2 * i) for i in range(calls)]
+
+
+def many_callers(callers: int, start: float) -> list[Event]:
+    """`callers` distinct allowed numbers, one call each, within an hour."""
+    sids = _sids("CA", 0xCA220000)
+    return [Event("call", f"+336{i:08d}", next(sids), start + i * HOUR / callers)
+            for i in range(callers)]
+
+
+@dataclass(frozen=True)
+class Profile2017:
+    """The French number at launch, Oct 2017: "composé plus de 25 000 fois", 17,400 SMS,
+    over 72 hours, from a mix of a few heavy numbers and thousands of curious ones."""
+
+    calls: int = 25_000
+    sms: int = 17_400
+    hours: int = 72
+    heavy_numbers: int = 40  # each calls and texts hundreds of times
+    heavy_share: float = 0.35  # of all events
+    foreign_share: float = 0.05  # numbers outside the allow-list (pumping, foreign curious)
+    burst_share: float = 0.6  # events inside bursts (after a press article, a share)
+    bursts: int = 9
+    burst_minutes: int = 40
+    seed: int = 2017
+    scale: float = 1.0  # < 1 samples the profile (the output says so)
+
+
+def replay_2017(profile: Profile2017, start: float) -> list[Event]:
+    """The 2017 profile as timed events (simulated clock), sorted by time."""
+    rng = random.Random(profile.seed)
+    span = profile.hours * HOUR
+    burst_starts = [rng.uniform(0, span - profile.burst_minutes * 60)
+                    for _ in range(profile.bursts)]
+    heavy = [f"+337{i:08d}" for i in range(profile.heavy_numbers)]
+    sids = {"sms": _sids("SM", 0x20170000), "call": _sids("CA", 0x20170000)}
+    foreign = itertools.count()
+    curious = itertools.count()
+
+    def when() -> float:
+        if rng.random() < profile.burst_share:
+            return rng.choice(burst_starts) + rng.uniform(0, profile.burst_minutes * 60)
+        return rng.uniform(0, span)
+
+    def who() -> str:
+        roll = rng.random()
+        if roll < profile.heavy_share:
+            return rng.choice(heavy)
+        if roll < profile.heavy_share + profile.foreign_share:
+            return DISALLOWED_SHAPES[next(foreign) % 3].format(next(foreign))
+        # Curious people: most write or call once or twice (a pool smaller than the events).
+        return f"+336{rng.randrange(max(1, int(next(curious) * 0.6) + 1)):08d}"
+
+    events = [Event(kind, who(), next(sids[kind]), start + when())
+              for kind, n in (("call", profile.calls), ("sms", profile.sms))
+              for _ in range(round(n * profile.scale))]
+    return sorted(events, key=lambda e: e.at)
+
+
+@contextlib.contextmanager
+def simulated_clock(default: float) -> Iterator[Callable[[float], None]]:
+    """decoy.clock.now per thread: each worker sets the instant of the event it delivers."""
+    from decoy import clock
+
+    local = threading.local()
+    fallback = {"t": default}
+    original = clock.now
+    clock.now = lambda: getattr(local, "t", fallback["t"])  # type: ignore[assignment]
+
+    def set_now(t: float) -> None:
+        local.t = t
+        fallback["t"] = max(fallback["t"], t)
+
+    try:
+        yield set_now
+    finally:
+        clock.now = original  # type: ignore[assignment]
+
+
+def deliver(events: list[Event], receive: Callable[[dict, Any], dict], to: str, context: Any,
+            threads: int, calls: AwsCalls, set_now: Callable[[float], None]
+            ) -> tuple[Counter[tuple[str, str]], Phase]:
+    """Deliver events (round robin over threads, about in time order); count per UTC day:
+    ('sms'|'call'|'answered'|'rejected', day)."""
+    from twilio_fakes import call_form
+
+    from decoy.clock import utc_day
+
+    def work(part: list[Event]) -> Counter[tuple[str, str]]:
+        counts: Counter[tuple[str, str]] = Counter()
+        for event in part:
+            set_now(event.at)
+            day = utc_day(event.at)
+            counts[(event.kind, day)] += 1
+            if event.kind == "sms":
+                receive(api_event("/sms", sms_form(event.sender, to, sid=event.sid)), context)
+                continue
+            answer = receive(api_event("/voice", call_form(event.sender, to, sid=event.sid)),
+                             context)["body"]
+            counts[("answered" if "<Say" in answer or "<Play" in answer else "rejected",
+                    day)] += 1
+        return counts
+
+    calls.take()
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="receiver") as pool:
+        parts = list(pool.map(work, [events[i::threads] for i in range(threads)]))
+    seconds = time.perf_counter() - started
+    counts = sum(parts, Counter())
+    return counts, Phase(seconds, Counter({k: v for k, v in counts.items()}), calls.take())
+
+
+def scheduled_per_day(scheduler: Any, group: str, delay: int) -> Counter[str]:
+    """Replies scheduled, by the UTC day of the message they answer (due time - delay)."""
+    from datetime import UTC, datetime
+
+    from decoy.clock import utc_day
+
+    days: Counter[str] = Counter()
+    for page in scheduler.get_paginator("list_schedules").paginate(GroupName=group):
+        for summary in page["Schedules"]:
+            at = scheduler.get_schedule(Name=summary["Name"], GroupName=group)[
+                "ScheduleExpression"][3:-1]
+            due = datetime.fromisoformat(at).replace(tzinfo=UTC).timestamp()
+            days[utc_day(due - delay)] += 1
+    return days
+
+
+@dataclass
+class Billing:
+    """One scenario's billed traffic per UTC day, what it cost, and the bounds it must keep."""
+
+    name: str
+    counts: Counter[tuple[str, str]]
+    replies: Counter[str]
+    sent: int
+    seconds: float
+    reply_budget: int
+    call_allowance: int
+
+    @property
+    def days(self) -> list[str]:
+        return sorted({day for _, day in self.counts} | set(self.replies))
+
+    def day(self, day: str) -> Any:
+        from decoy_local.costmodel import Day
+
+        c = self.counts
+        return Day(inbound_sms=c[("sms", day)], inbound_calls=c[("call", day)],
+                   replies=self.replies[day], answered_calls=c[("answered", day)])
+
+    def euros(self) -> float:
+        from decoy_local.costmodel import day_cost
+
+        return sum(day_cost(self.day(d)).total for d in self.days)
+
+    def total(self, kind: str) -> int:
+        return sum(n for (k, _), n in self.counts.items() if k == kind)
+
+    def missed(self) -> list[str]:
+        """Every bound a day broke: budgets, allowance, the cost model's bound, sends."""
+        from decoy_local.costmodel import Defaults, day_cost, worst_case_day
+
+        found = []
+        defaults = Defaults(daily_reply_budget=self.reply_budget,
+                            daily_answered_calls=self.call_allowance)
+        for d in self.days:
+            day = self.day(d)
+            if day.replies > self.reply_budget:
+                found.append(f"{d}: {day.replies} replies > DailyReplyBudget {self.reply_budget}")
+            if (day.answered_calls or 0) > self.call_allowance:
+                found.append(f"{d}: {day.answered_calls} calls answered > "
+                             f"DailyAnsweredCallBudget {self.call_allowance}")
+            bound = worst_case_day(day.inbound_sms, defaults, inbound_calls=day.inbound_calls)
+            if day_cost(day).total > bound.total + 1e-9:
+                found.append(f"{d}: €{day_cost(day).total:,.2f} > the model's bound "
+                             f"€{bound.total:,.2f}")
+        if self.sent != sum(self.replies.values()):
+            found.append(f"sent {self.sent} != scheduled {sum(self.replies.values())}")
+        return found
+
+
+def run_billed(name: str, events: list[Event], *, scheduler: Any, group: str, to: str,
+               delay: int, receive: Callable, send: Callable, context: Any, sent: list,
+               threads: int, container_count: int, reply_budget: int, call_allowance: int,
+               before: Callable[[], None] | None = None) -> Billing:
+    """Deliver timed events on fresh containers, then fire every schedule once; what it bills.
+
+    Schedules and sends of earlier scenarios are subtracted: each scenario uses its own days.
+    """
+    already_sent = len(sent)
+    already = scheduled_per_day(scheduler, group, delay)
+    calls = AwsCalls()
+    end = max(e.at for e in events) + delay + 1
+    with serialized_moto(), containers(container_count, calls), \
+            simulated_clock(events[0].at) as set_now:
+        if before:
+            before()
+        counts, phase = deliver(events, receive, to, context, threads, calls, set_now)
+        replies = scheduled_per_day(scheduler, group, delay) - already
+        set_now(end)
+        fire_due(scheduler, group, end, lambda order: send(order, context))
+    return Billing(name, counts, replies, len(sent) - already_sent, phase.seconds,
+                   reply_budget, call_allowance)
