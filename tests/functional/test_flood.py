@@ -78,3 +78,48 @@ def test_flood_plan_counts_what_the_shield_must_let_through():
     assert floodlib.plan(floodlib.FloodMix(heavy_messages=50, senders=100, messages_per_sender=4,
                                            disallowed_share=0.2, forged_share=0.0,
                                            retry_share=0.0)).eligible_senders == 81
+
+
+@pytest.fixture
+def billed_flood(aws, twilio_api, lambda_context, monkeypatch, quiet):
+    def run(name, events, reply_budget: int, call_allowance: int, before=None):
+        monkeypatch.setenv("DAILY_REPLY_BUDGET", str(reply_budget))
+        monkeypatch.setenv("DAILY_ANSWERED_CALL_BUDGET", str(call_allowance))
+        return floodlib.run_billed(
+            name, events, scheduler=aws.scheduler, group=aws.stack.schedule_group, to=DECOY,
+            delay=int(aws.env["REPLY_DELAY_SECONDS"]), receive=receive, send=send,
+            context=lambda_context, sent=twilio_api.sent, threads=THREADS,
+            container_count=CONTAINERS, reply_budget=reply_budget,
+            call_allowance=call_allowance, before=before)
+
+    return run
+
+
+def test_a_mixed_flood_of_calls_and_sms_keeps_every_daily_bound(billed_flood):
+    events = floodlib.replay_2017(floodlib.Profile2017(calls=600, sms=400, hours=48),
+                                  NOW - NOW % floodlib.DAY)
+
+    billing = billed_flood("mixed", events, reply_budget=30, call_allowance=20)
+
+    assert len(billing.days) >= 2
+    assert billing.missed() == []
+    for day in billing.days:
+        assert billing.replies[day] == 30  # the flood spends each day's budget, never more
+        assert billing.counts[("answered", day)] == 20
+    assert billing.total("answered") + billing.total("rejected") == billing.total("call") == 600
+    assert billing.sent == sum(billing.replies.values())
+
+
+def test_one_caller_hears_the_voicemail_for_the_quota_then_busy_and_the_kill_switch_rejects_all(
+        billed_flood, aws):
+    start = NOW - NOW % floodlib.DAY
+    one = billed_flood("one", floodlib.one_caller(200, start), reply_budget=30,
+                       call_allowance=20)
+    switch = aws.env["KILL_SWITCH_PARAMETER"]
+    killed = billed_flood("killed", floodlib.many_callers(50, start + floodlib.DAY), 30, 20,
+                          before=lambda: aws.ssm.put_parameter(Name=switch, Value="on",
+                                                               Overwrite=True))
+
+    assert (one.total("answered"), one.total("rejected"), one.sent) == (5, 195, 1)
+    assert (killed.total("answered"), killed.sent) == (0, 0)
+    assert one.missed() == killed.missed() == []
