@@ -160,15 +160,14 @@ class WebConsole:
 
     def state(self) -> dict[str, Any]:
         """Counters, budget, kill switch and the outbox (masked), as the page shows them."""
+        with self._lock:  # first: a status shown is then always in the counts read after it
+            statuses = dict(self._statuses)
         counts = stats(self.stack)
-        campaigns = {c["id"]: c for c in self.stack.campaigns}
-        rows = [{"campaign": cid, "counts": _columns(counts["campaigns"].get(cid, {}))}
-                for cid in campaigns]
+        rows = [{"campaign": c["id"], "counts": _columns(counts["campaigns"].get(c["id"], {}))}
+                for c in self.stack.campaigns]
         used = budget_used_today(self.dynamodb, self.stack.outputs["TableName"],
                                  handlers_now())
         value = switch.read(self.ssm, self.kill_switch_parameter)
-        with self._lock:
-            statuses = dict(self._statuses)
         return {
             "columns": [key for key, _ in COLUMNS],
             "campaigns": rows, "total": _columns(counts["metrics"]),

@@ -1,0 +1,92 @@
+"""The local console's pure parts: language, what a TwiML answer shows, status callbacks."""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+from collections import Counter
+from urllib.parse import urlencode
+
+import pytest
+
+from decoy_local.console import (
+    COLUMNS,
+    STATIC,
+    answer_of,
+    language,
+    outcomes,
+    status_of_callback,
+    strings,
+)
+from decoy_local.gateway import Gateway
+from decoy_local.webhooks import loopback_request, status_form
+
+
+@pytest.mark.parametrize(("query", "accept", "expected"), [
+    ({"lang": "fr"}, "en-GB,en", "fr"),
+    ({"lang": "EN"}, "fr-FR,fr", "en"),
+    ({"lang": "de"}, "fr-BE,fr;q=0.9", "fr"),
+    ({}, "nl-BE,nl", "en"),
+    ({}, "", "en"),
+])
+def test_language_is_the_query_then_the_browser_then_english(query, accept, expected):
+    assert language(query, {"accept-language": accept}) == expected
+
+
+def test_both_languages_have_every_string_the_page_uses():
+    table = json.loads((STATIC / "strings.json").read_text(encoding="utf-8"))
+    page = (STATIC / "console.html").read_text(encoding="utf-8")
+    script = (STATIC / "console.js").read_text(encoding="utf-8")
+
+    assert table["en"].keys() == table["fr"].keys()
+    for key in [k for k, _ in COLUMNS]:
+        assert key in table["en"]
+    for key in table["en"]:
+        assert f"${key}" in page or f"T.{key}" in script or key.startswith(("col_", "status_")), key
+    assert strings("fr")["kill_heading"] == "Coupe-circuit"
+
+
+@pytest.mark.parametrize(("twiml", "expected"), [
+    ('<?xml version="1.0" encoding="UTF-8"?><Response/>', {"kind": "nothing"}),
+    ('<Response><Reject reason="busy"/></Response>', {"kind": "rejected"}),
+    ('<Response><Say language="fr-FR">Bonjour, vous &#234;tes bien</Say></Response>',
+     {"kind": "voicemail", "text": "Bonjour, vous êtes bien"}),
+])
+def test_what_the_phone_gets_from_a_twiml_answer(twiml, expected):
+    assert answer_of(twiml) == expected
+
+
+def test_a_status_callback_gives_its_message_and_status_even_base64_encoded():
+    form = status_form("SM" + "a" * 32, "delivered", "+33939000001", "+33612345678", "AC1")
+    body = base64.b64encode(urlencode(form).encode()).decode()
+
+    assert status_of_callback({"body": body, "isBase64Encoded": True}) == ("SM" + "a" * 32,
+                                                                           "delivered")
+    assert status_of_callback({"body": "From=%2B33612345678"}) is None
+
+
+def test_outcomes_leave_out_the_bookkeeping_counts():
+    changes = Counter({"Received": 1, "BudgetUsed": 1, "Scheduled": 1, "Counted": 0})
+
+    assert outcomes(changes) == ["Scheduled"]
+
+
+def test_the_gateway_serves_pages_with_their_query_and_headers():
+    seen = []
+
+    def page(query, headers):
+        seen.append((query, headers.get("accept-language")))
+        return 200, {"Content-Type": "text/html; charset=utf-8"}, b"<p>ok</p>"
+
+    gateway = Gateway({}, pages={"/": page})
+    thread = threading.Thread(target=gateway.server.handle_request)
+    thread.start()
+    try:
+        answer = loopback_request(f"{gateway.url}/?lang=fr", headers={"Accept-Language": "fr"})
+    finally:
+        thread.join(5)
+        gateway.server.server_close()
+
+    assert (answer.status, answer.content_type, answer.body) == (200, "text/html", "<p>ok</p>")
+    assert seen == [({"lang": "fr"}, "fr")]
