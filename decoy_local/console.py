@@ -22,7 +22,7 @@ from string import Template
 from typing import Any
 from urllib.parse import parse_qsl
 
-from decoy.clock import now as handlers_now
+from decoy import clock
 from decoy.phone import mask
 from decoy_local.gateway import Gateway, Target
 from decoy_local.simulator import (
@@ -165,8 +165,8 @@ class WebConsole:
         counts = stats(self.stack)
         rows = [{"campaign": c["id"], "counts": _columns(counts["campaigns"].get(c["id"], {}))}
                 for c in self.stack.campaigns]
-        used = budget_used_today(self.dynamodb, self.stack.outputs["TableName"],
-                                 handlers_now())
+        # The handlers' own clock (the stack moves it with --clock-start): the same day.
+        used = budget_used_today(self.dynamodb, self.stack.outputs["TableName"], clock.now())
         value = switch.read(self.ssm, self.kill_switch_parameter)
         return {
             "columns": [key for key, _ in COLUMNS],

@@ -40,6 +40,7 @@ CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first
                   "--disable-background-networking", "--disable-component-update",
                   "--disable-sync"]
 BUDGET = 10
+CLOCK_START = "2026-11-23T09:00:00Z"  # the stack's clock: the test cannot cross UTC midnight
 FLOOD = 30
 STARTUP_SECONDS = 60  # a cold import of moto on a busy 2-core machine
 WAIT_MS = 30_000  # the longest any one expectation waits (a generous bound, not a timing)
@@ -55,7 +56,8 @@ def stack(tmp_path_factory):
         process = subprocess.Popen(
             [sys.executable, "-m", "decoy_local.stack", "--port", "0", "--twilio-port", "0",
              "--time-scale", "1", "--param", f"DailyReplyBudget={BUDGET}",
-             "--param", "KillSwitchCacheSeconds=0", "--state-dir", str(state_dir)],
+             "--param", "KillSwitchCacheSeconds=0", "--clock-start", CLOCK_START,
+             "--state-dir", str(state_dir)],
             cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
     found: list[LocalStack] = []
 
