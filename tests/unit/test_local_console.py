@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import threading
 from collections import Counter
 from urllib.parse import urlencode
@@ -90,3 +91,26 @@ def test_the_gateway_serves_pages_with_their_query_and_headers():
 
     assert (answer.status, answer.content_type, answer.body) == (200, "text/html", "<p>ok</p>")
     assert seen == [({"lang": "fr"}, "fr")]
+
+
+def _luminance(colour: str) -> float:
+    channels = [int(colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def _contrast(a: str, b: str) -> float:
+    high, low = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def test_every_text_colour_of_the_page_passes_wcag_aa_contrast():
+    css = (STATIC / "console.css").read_text(encoding="utf-8")
+    colour = dict(re.findall(r"--([a-z]+):\s*(#[0-9a-f]{6})", css))
+    pairs = [("ink", "paper"), ("muted", "paper"), ("accent", "paper"), ("danger", "paper"),
+             ("ok", "paper"), ("ink", "screen"), ("muted", "screen")]
+    ratios = {f"{fg} on {bg}": _contrast(colour[fg], colour[bg]) for fg, bg in pairs}
+    ratios["white on accent"] = _contrast("#ffffff", colour["accent"])
+    ratios["white on danger"] = _contrast("#ffffff", colour["danger"])
+
+    assert {name: round(r, 1) for name, r in ratios.items() if r < 4.5} == {}  # WCAG 1.4.3
