@@ -23,10 +23,11 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from decoy import clock
-from decoy.phone import mask
-from decoy_local.gateway import Gateway, Target
+from decoy.phone import mask, mask_all
+from decoy_local.gateway import Control, Gateway, Target
 from decoy_local.simulator import (
     LocalStack,
+    StackUnavailable,
     metric_changes,
     mobile_numbers,
     outbox,
@@ -126,12 +127,12 @@ class WebConsole:
     def install(self, gateway: Gateway) -> WebConsole:
         """Serve / and the console's files and endpoints; watch the status callbacks."""
         gateway.pages.update({"/": self.page, **_files()})
-        gateway.controls.update({
+        gateway.controls.update({route: _guarded(control) for route, control in {
             "GET /_local/console/state": lambda _: (200, self.state()),
             "POST /_local/console/sms": self.sms, "POST /_local/console/call": self.call,
             "POST /_local/console/flood": self.flood,
             "POST /_local/console/kill-switch": self.kill_switch,
-            "POST /_local/console/skip": self.skip_delay})
+            "POST /_local/console/skip": self.skip_delay}.items()})
         gateway.routes["POST /status"] = self._watch(gateway.routes["POST /status"])
         return self
 
@@ -202,7 +203,7 @@ class WebConsole:
         """`count` distinct random senders text the decoy once each (127.0.0.1 only)."""
         campaign = self._campaign(request)
         try:
-            count = int((request or {}).get("count", FLOOD_DEFAULT))
+            count = int(request.get("count", FLOOD_DEFAULT))
         except (TypeError, ValueError):
             raise ConsoleError("count must be a whole number") from None
         if not 1 <= count <= FLOOD_MAX:
@@ -228,7 +229,7 @@ class WebConsole:
 
     def kill_switch(self, request: Any) -> tuple[int, dict[str, Any]]:
         """Turn the kill switch on or off, as `decoy_ops kill-switch on|off` does."""
-        on = (request or {}).get("on")
+        on = _object(request).get("on")
         if not isinstance(on, bool):
             raise ConsoleError("on must be true or false")
         switch.turn(self.ssm, self.kill_switch_parameter, on)
@@ -251,8 +252,7 @@ class WebConsole:
                                  if scheduled else None)}
 
     def _campaign(self, request: Any) -> dict[str, Any]:
-        if not isinstance(request, dict):
-            raise ConsoleError("expected a JSON object")
+        _object(request)
         try:
             return self.stack.campaign(str(request.get("campaign") or "") or None)
         except ValueError:
@@ -281,8 +281,25 @@ def _files() -> dict[str, Any]:
     return {path: serve(name, kind) for path, (name, kind) in FILES.items()}
 
 
+def _object(request: Any) -> dict[str, Any]:
+    if not isinstance(request, dict):
+        raise ConsoleError("expected a JSON object")
+    return request
+
+
+def _guarded(control: Control) -> Control:
+    """Bad input is a 400 with its reason (the gateway's), a stack that fails to answer a 502."""
+    def guarded(request: Any) -> tuple[int, Any]:
+        try:
+            return control(request)
+        except (OSError, StackUnavailable) as exc:
+            return 502, {"message": mask_all(str(exc))}
+
+    return guarded
+
+
 def _field(request: Any, name: str, limit: int, default: str | None = None) -> str:
-    value = (request or {}).get(name, default)
+    value = _object(request).get(name, default)
     if not isinstance(value, str) or not value.strip():
         raise ConsoleError(f"{name} is required")
     if len(value) > limit:

@@ -103,7 +103,7 @@ def screenshot(page, name: str) -> None:
 
 def test_text_reply_flood_and_kill_switch_in_a_browser(stack, page):
     expect = sync_api.expect
-    harasser, late = mobile_numbers("33", 2)
+    harasser, caller, late = mobile_numbers("33", 3)
     page.goto(f"{stack.api_url}/?lang=en")
     expect(page.locator("body")).to_have_attribute("data-ready", "true")
     assert page.locator("html").get_attribute("lang") == "en"
@@ -133,13 +133,24 @@ def test_text_reply_flood_and_kill_switch_in_a_browser(stack, page):
     assert harasser not in shown and mask(harasser) in shown
     screenshot(page, "console.png")
 
+    # A caller hears the voicemail and will get the same reply; a foreign one gets no reply
+    # (the page shows "Call rejected" if the receiver answers <Reject>; it does not yet).
+    page.fill("#from", caller)
+    page.click("#call")
+    expect(page.locator("#answer")).to_contain_text("Voicemail: «Bonjour, vous êtes bien")
+    expect(page.locator("#answer")).to_contain_text("Scheduled")
+    page.fill("#from", "+12025550123")  # outside AllowedCountryCodes (33, 32)
+    page.click("#call")
+    expect(page.locator("#answer")).to_contain_text("BlockedCountry")
+    expect(page.locator("#answer")).to_contain_text("No reply will be sent")
+
     # A flood of distinct senders: the daily budget holds.
     page.fill("#flood-count", str(FLOOD))
     page.click("#flood")
     expect(page.locator("#flood-result")).to_have_attribute("data-done", "true")
     result = page.inner_text("#flood-result")
     assert f"{FLOOD} webhooks" in result
-    assert f"BlockedBudget {FLOOD - (BUDGET - 1)}" in result
+    assert f"BlockedBudget {FLOOD - (BUDGET - 2)}" in result
     expect(page.locator("#budget-text")).to_have_text(f"{BUDGET} used of {BUDGET}, 0 left")
     page.click("#skip")
     expect(page.locator("#outbox tbody tr[data-sid]")).to_have_count(BUDGET)

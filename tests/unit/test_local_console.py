@@ -14,6 +14,9 @@ import pytest
 from decoy_local.console import (
     COLUMNS,
     STATIC,
+    ConsoleError,
+    WebConsole,
+    _guarded,
     answer_of,
     language,
     outcomes,
@@ -21,6 +24,7 @@ from decoy_local.console import (
     strings,
 )
 from decoy_local.gateway import Gateway
+from decoy_local.simulator import LocalStack
 from decoy_local.webhooks import loopback_request, status_form
 
 
@@ -114,3 +118,38 @@ def test_every_text_colour_of_the_page_passes_wcag_aa_contrast():
     ratios["white on danger"] = _contrast("#ffffff", colour["danger"])
 
     assert {name: round(r, 1) for name, r in ratios.items() if r < 4.5} == {}  # WCAG 1.4.3
+
+
+def _console() -> WebConsole:
+    stack = LocalStack(api_url="http://127.0.0.1:1", twilio_url="http://127.0.0.1:2",
+                       aws_url="http://127.0.0.1:3", region="eu-west-3", account_sid="AC1",
+                       auth_token="t", time_scale=1.0, reply_delay_seconds=3600,
+                       campaigns=[{"id": "fr", "number": "+33939000001",
+                                   "allowed_country_codes": ["33"]}],
+                       parameters={}, outputs={"KillSwitchParameterName": "/k",
+                                               "DailyReplyBudget": "20", "TableName": "t"})
+    return WebConsole(stack, ssm=None, dynamodb=None)
+
+
+@pytest.mark.parametrize(("endpoint", "request_body", "reason"), [
+    ("sms", [], "expected a JSON object"),
+    ("sms", {"campaign": "fr"}, "from is required"),
+    ("sms", {"campaign": "zz", "from": "+33612345678"}, "unknown campaign 'zz'"),
+    ("sms", {"from": "+3" + "3" * 40}, "from is longer than 32 characters"),
+    ("call", None, "expected a JSON object"),
+    ("flood", {"count": 201}, "count must be between 1 and 200"),
+    ("flood", {"count": "many"}, "count must be a whole number"),
+    ("kill_switch", {"on": "yes"}, "on must be true or false"),
+    ("kill_switch", [True], "expected a JSON object"),
+])
+def test_bad_input_from_the_page_is_refused_with_its_reason_before_any_webhook(
+        endpoint, request_body, reason):
+    with pytest.raises(ConsoleError, match=re.escape(reason)):  # the gateway answers it 400
+        getattr(_console(), endpoint)(request_body)
+
+
+def test_a_stack_that_does_not_answer_is_a_502_with_its_reason():
+    status, answer = _guarded(_console().sms)({"from": "+33612345678"})
+
+    assert status == 502
+    assert "is `make run` running?" in answer["message"]
