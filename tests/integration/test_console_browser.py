@@ -25,10 +25,10 @@ from decoy_local import ROOT
 from decoy_local.simulator import LocalStack, StackUnavailable, mobile_numbers, wait_for
 from decoy_local.webhooks import loopback_request
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 if not Path(CHROMIUM).exists():
-    pytest.skip("Debian's chromium is not installed (apt-get install -y chromium; .ci/run "
-                "installs it): the console's browser test cannot run", allow_module_level=True)
+    pytest.skip(f"no chromium at {CHROMIUM} (apt-get install -y chromium; .ci/run installs "
+                "it): the console's browser test cannot run", allow_module_level=True)
 sync_api = pytest.importorskip(
     "playwright.sync_api", reason="playwright is not installed (pip install -r "
                                   "requirements-dev.txt): the console's browser test cannot run")
