@@ -29,6 +29,9 @@ CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/c
 if not Path(CHROMIUM).exists():
     pytest.skip(f"no chromium at {CHROMIUM} (apt-get install -y chromium; .ci/run installs "
                 "it): the console's browser test cannot run", allow_module_level=True)
+if os.environ.get("DECOY_CLOCK_SHIFT"):
+    pytest.skip("the shifted-clock run adds nothing here: the stack runs on --clock-start "
+                "(CLOCK_START), whatever the machine's clock", allow_module_level=True)
 sync_api = pytest.importorskip(
     "playwright.sync_api", reason="playwright is not installed (pip install -r "
                                   "requirements-dev.txt): the console's browser test cannot run")
@@ -82,11 +85,11 @@ def stack(tmp_path_factory):
             process.wait()
 
 
-@pytest.fixture
-def page(tmp_path):
+@pytest.fixture(scope="module")
+def page(tmp_path_factory):
     with sync_api.sync_playwright() as playwright:
         context = playwright.chromium.launch_persistent_context(
-            str(tmp_path / "profile"), executable_path=CHROMIUM, headless=True,
+            str(tmp_path_factory.mktemp("profile")), executable_path=CHROMIUM, headless=True,
             args=CHROMIUM_FLAGS, viewport=VIEWPORT, locale="en-GB")
         try:
             context.set_default_timeout(WAIT_MS)
