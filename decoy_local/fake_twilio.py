@@ -9,6 +9,7 @@ POST|DELETE /2010-04-01/Accounts/<AccountSid>/Usage/Triggers/<UT sid>.json     u
                                                         the Usage Triggers `connect` installs
 GET  /_local/outbox                                     every message accepted, as JSON
 GET  /_local/numbers                                    the owned numbers and their webhooks
+GET  /_local/triggers                                   the Usage Triggers installed
 GET|POST /_local/failures                               {"error": 429, "times": n}: fail sends
 
 Errors below 30000 are answered at once (HTTP 429/5xx, or 400 with the Twilio code);
@@ -326,6 +327,8 @@ def _handler_for(fake: FakeTwilio) -> type[BaseHTTPRequestHandler]:
                 self._json(200, {"pending": fake.pending_failures()})
             elif url.path == "/_local/numbers":
                 self._json(200, {"numbers": fake.numbers()})
+            elif url.path == "/_local/triggers":
+                self._json(200, {"usage_triggers": fake.triggers()})
             elif (trigger := TRIGGERS_PATH.match(url.path)) and not trigger.group(2):
                 if not self._refused(trigger.group(1)):
                     self._json(*fake.list_triggers(url.path))

@@ -146,6 +146,11 @@ def twilio_numbers(stack: LocalStack) -> list[dict[str, Any]]:
     return _json(f"{stack.twilio_url}/_local/numbers")["numbers"]
 
 
+def twilio_usage_triggers(stack: LocalStack) -> list[dict[str, Any]]:
+    """The Usage Triggers `decoy_ops connect` installed on the fake Twilio account."""
+    return _json(f"{stack.twilio_url}/_local/triggers")["usage_triggers"]
+
+
 def skip(stack: LocalStack, seconds: float) -> dict[str, Any]:
     """Pending replies act as if `seconds` of their delay had passed (due ones fire now)."""
     return _json(f"{stack.api_url}/_local/skip", {"seconds": seconds})

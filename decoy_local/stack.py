@@ -354,7 +354,8 @@ class LocalStack:
         campaigns = ", ".join(f"{c.id} {c.number}" for c in self.runtime.campaigns)
         w = self.console.write
         w("decoy number: local stack (Ctrl-C stops it)")
-        w(f"  webhooks   {self.gateway.url}  POST /sms /voice /status (API Gateway HTTP API v2)")
+        w(f"  webhooks   {self.gateway.url}  POST /sms /voice /status /usage "
+          "(API Gateway HTTP API v2)")
         w(f"  console    {self.gateway.url}/  in a browser: text the decoy, watch the outbox")
         w(f"  Twilio     {self.twilio.url}  fake REST API; outbox: GET /_local/outbox, "
           "numbers: GET /_local/numbers")

@@ -27,6 +27,7 @@ from decoy_local.simulator import (
     spoken_text,
     stats,
     twilio_numbers,
+    twilio_usage_triggers,
     wait_for,
 )
 
@@ -204,7 +205,8 @@ def test_the_ops_command_connects_counts_and_kills_the_local_stack(running):
     planned = ops(running, "connect")
     assert planned.returncode == 0, planned.stderr
     assert f"sms_url: https://demo.twilio.com/welcome/sms/reply -> {sms_url}" in planned.stdout
-    assert f"dry run: {len(stack.campaigns)} number(s) would change" in planned.stdout
+    assert f"dry run: {len(stack.campaigns)} number(s) and 3 usage trigger(s) would change" \
+        in planned.stdout
     assert {n["sms_url"] for n in twilio_numbers(stack)} == {DEMO_SMS_URL}
 
     applied = ops(running, "connect", "--apply")
@@ -214,6 +216,11 @@ def test_the_ops_command_connects_counts_and_kills_the_local_stack(running):
     assert set(numbers) == {c["number"] for c in stack.campaigns}
     assert {(n["sms_url"], n["sms_method"], n["voice_url"], n["voice_method"])
             for n in numbers.values()} == {(sms_url, "POST", voice_url, "POST")}
+    assert sorted((t["usage_category"], t["recurring"], t["callback_url"])
+                  for t in twilio_usage_triggers(stack)) == [
+        ("calls-inbound", "daily", f"{stack.api_url}/usage"),
+        ("sms", "daily", f"{stack.api_url}/usage"),
+        ("totalprice", "daily", f"{stack.api_url}/usage")]
 
     shown = ops(running, "stats")
     used = int(stats(stack)["metrics"].get("BudgetUsed", 0))
