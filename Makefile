@@ -74,7 +74,7 @@ build: $(SAM_VENV)/.installed  ## sam build for python3.13/arm64 (no Docker need
 bench: $(VENV)/.installed build  ## benchmarks: print ratios measured in one run
 	PYENV_VERSION=$${PYENV_VERSION:-3.11.7:3.13.0} $(BIN)/python -m bench
 
-bench-flood: $(VENV)/.installed  ## 100,000-webhook flood on moto: the cost shield's figures
+bench-flood: $(VENV)/.installed  ## 100,000 SMS, call floods and the 2017 replay on moto: what is answered, sent, billed
 	$(BIN)/python bench/flood.py
 
 ops: $(VENV)/.installed  ## operate the deployed stack: ARGS="connect|stats|kill-switch on|off|status"
