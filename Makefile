@@ -4,28 +4,27 @@ VENV := .venv
 BIN := $(VENV)/bin
 SAM_VENV := .venv-sam
 AUDIT_VENV := .venv-audit
-REQS := requirements.txt requirements-dev.txt $(wildcard functions/*/requirements.txt)
+# Each venv installs a hash-checked lock (locks/*.txt, `make lock` regenerates them from the
+# requirements files) with uv, which tools/install.py bootstraps from python3 alone.
+INSTALL := $(PY) tools/install.py
 
 .DEFAULT_GOAL := help
-.PHONY: help run demo test lint format build validate audit bench bench-flood campaigns ops clean
+.PHONY: help run demo test lint format build validate audit bench bench-flood campaigns ops lock clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
-$(VENV)/.installed: $(REQS)
-	$(PY) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
-	touch $@
+$(VENV)/.installed: locks/dev.txt
+	@$(INSTALL) $(VENV) $<
 
-$(SAM_VENV)/.installed: requirements-sam.txt
-	$(PY) -m venv $(SAM_VENV)
-	$(SAM_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-sam.txt
-	touch $@
+$(SAM_VENV)/.installed: locks/sam.txt
+	@$(INSTALL) $(SAM_VENV) $<
 
-$(AUDIT_VENV)/.installed: requirements-audit.txt
-	$(PY) -m venv $(AUDIT_VENV)
-	$(AUDIT_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-audit.txt
-	touch $@
+$(AUDIT_VENV)/.installed: locks/audit.txt
+	@$(INSTALL) $(AUDIT_VENV) $<
+
+lock:  ## regenerate the hash-checked locks/*.txt from requirements*.txt (uv pip compile)
+	$(INSTALL) --lock
 
 run: $(VENV)/.installed  ## the whole service locally: moto, handlers, scheduler loop, fake Twilio
 	$(BIN)/python -m decoy_local.stack $(ARGS)
@@ -71,4 +70,4 @@ ops: $(VENV)/.installed  ## operate the deployed stack: ARGS="connect|stats|kill
 	$(BIN)/python -m decoy_ops $(ARGS)
 
 clean:  ## remove venvs and build output
-	rm -rf $(VENV) $(SAM_VENV) $(AUDIT_VENV) .aws-sam
+	rm -rf $(VENV) $(SAM_VENV) $(AUDIT_VENV) .venv-tools .aws-sam

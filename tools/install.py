@@ -1,0 +1,178 @@
+"""Create a venv from a hash-locked file with uv (bootstrapped from python3 alone), else pip.
+
+    python3 tools/install.py VENV LOCK     # e.g. .venv locks/dev.txt; stamps VENV/.installed
+    python3 tools/install.py --lock        # regenerate locks/*.txt from requirements*.txt
+
+Standard library only: it runs before any venv exists. uv is the pinned release of
+locks/uv.txt, downloaded by pip with --require-hashes into .venv-tools/bin/uv; when it cannot
+be had, pip installs the same lock (--require-hashes), slower, with a warning.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import stat
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+TOOLS = ROOT / ".venv-tools"
+UV_LOCK = ROOT / "locks" / "uv.txt"
+# lock file: the requirements it is compiled from (what `make lock` regenerates).
+LOCKS = {"locks/dev.txt": "requirements-dev.txt", "locks/sam.txt": "requirements-sam.txt",
+         "locks/audit.txt": "requirements-audit.txt", "locks/uv.txt": "locks/uv.in"}
+# Resolved for every platform and for the machine's python3 (3.11) and up: one lock everywhere.
+COMPILE = ["pip", "compile", "--universal", "--python-version", "3.11", "--generate-hashes",
+           "--quiet"]
+STARTED = time.monotonic()
+
+
+def say(text: str) -> None:
+    print(f"[install {time.monotonic() - STARTED:4.1f}s] {text}", file=sys.stderr, flush=True)
+
+
+def uv_version_pinned(lock: Path = UV_LOCK) -> str:
+    source = lock if lock.exists() else lock.with_suffix(".in")  # before the first `make lock`
+    match = re.search(r"^uv==(\S+)", source.read_text(encoding="utf-8"), re.M)
+    if match is None:
+        raise SystemExit(f"{lock}: no uv==VERSION line")
+    return match.group(1)
+
+
+def _version_of(uv: str | Path) -> str | None:
+    try:
+        out = subprocess.run([str(uv), "--version"], capture_output=True, text=True,  # noqa: S603
+                             timeout=30, check=True).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    parts = out.split()
+    return parts[1] if len(parts) > 1 else None
+
+
+def _run(command: list[str], **kwargs: object) -> bool:
+    try:
+        return subprocess.run(command, check=False, **kwargs).returncode == 0  # noqa: S603
+    except OSError:
+        return False
+
+
+def _progress(command: list[str]) -> bool:
+    """Run uv, passing its progress lines on but not its list of every package installed."""
+    try:
+        process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)  # noqa: S603
+    except OSError:
+        return False
+    for line in process.stderr or ():
+        if not line.startswith((" + ", " - ", " ~ ")):
+            sys.stderr.write("    " + line)
+            sys.stderr.flush()
+    return process.wait() == 0
+
+
+def _extract_uv(wheel: Path, target: Path) -> None:
+    """The uv binary out of its (already hash-checked) wheel: uv-X.data/scripts/uv."""
+    with zipfile.ZipFile(wheel) as archive:
+        name = next(n for n in archive.namelist() if re.fullmatch(r"[^/]+\.data/scripts/uv", n))
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with archive.open(name) as source, open(target, "wb") as out:
+            shutil.copyfileobj(source, out)
+    target.chmod(target.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+
+
+def find_uv() -> Path | None:
+    """The pinned uv: .venv-tools/bin/uv, else one on PATH of that version, else download it."""
+    version = uv_version_pinned()
+    local = TOOLS / "bin" / "uv"
+    if _version_of(local) == version:
+        return local
+    on_path = shutil.which("uv")
+    if on_path and _version_of(on_path) == version:
+        return Path(on_path)
+    say(f"uv {version}: downloading its wheel with pip (about 17 MB, hash-checked against "
+        f"{UV_LOCK.relative_to(ROOT)})...")
+    with tempfile.TemporaryDirectory() as scratch:
+        if _run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
+                 "--only-binary=:all:", "--require-hashes", "--disable-pip-version-check",
+                 "-r", str(UV_LOCK), "-d", scratch]):
+            wheels = list(Path(scratch).glob("uv-*.whl"))
+            if wheels:
+                _extract_uv(wheels[0], local)
+    if _version_of(local) == version:
+        say(f"uv {version} ready in {local.relative_to(ROOT)}")
+        return local
+    say(f"pip download did not work here: installing uv into a venv, {TOOLS.relative_to(ROOT)}...")
+    if (_run([sys.executable, "-m", "venv", str(TOOLS)])
+            and _run([str(TOOLS / "bin" / "python"), "-m", "pip", "install", "--quiet",
+                      "--disable-pip-version-check", "--require-hashes", "-r", str(UV_LOCK)])
+            and _version_of(local) == version):
+        say(f"uv {version} ready in {local.relative_to(ROOT)}")
+        return local
+    return None
+
+
+def install(venv: Path, lock: Path) -> int:
+    stamp = venv / ".installed"
+    count = len(re.findall(r"^[A-Za-z0-9][^\s=]*==", lock.read_text(encoding="utf-8"), re.M))
+    uv = None if os.environ.get("DECOY_NO_UV") else find_uv()
+    python = venv / "bin" / "python"
+    if uv is not None:
+        if not python.exists():
+            say(f"{venv.name}: creating it (uv venv, {Path(sys.executable).name})")
+            if not _run([str(uv), "venv", "--quiet", "--python", sys.executable, str(venv)]):
+                return 1
+        say(f"{venv.name}: installing {count} locked packages from {lock.relative_to(ROOT)} "
+            "(uv pip sync --require-hashes)...")
+        ok = _progress([str(uv), "pip", "sync", "--python", str(python), "--require-hashes",
+                        str(lock)])
+    else:
+        say("WARNING: uv cannot be had (no pip download, no venv): installing with pip, "
+            "which is several times slower (about 80 s for .venv)")
+        if not python.exists() and not _run([sys.executable, "-m", "venv", str(venv)]):
+            return 1
+        say(f"{venv.name}: installing {count} locked packages from {lock.relative_to(ROOT)} "
+            "(pip --require-hashes)...")
+        ok = _run([str(python), "-m", "pip", "install", "--disable-pip-version-check",
+                   "--progress-bar", "off", "--require-hashes", "-r", str(lock)])
+    if not ok:
+        say(f"{venv.name}: install failed (see above)")
+        return 1
+    stamp.touch()
+    say(f"{venv.name}: ready")
+    return 0
+
+
+def regenerate_locks() -> int:
+    uv = find_uv()
+    if uv is None:
+        say("uv cannot be had: `make lock` needs it")
+        return 1
+    for lock, source in LOCKS.items():
+        say(f"{lock} <- {source}")
+        if not _run([str(uv), *COMPILE, source, "-o", lock], cwd=ROOT,
+                    env={**os.environ, "UV_CUSTOM_COMPILE_COMMAND": "make lock"}):
+            return 1
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="tools/install.py", description=__doc__.splitlines()[0])
+    parser.add_argument("venv", nargs="?", type=Path)
+    parser.add_argument("lockfile", nargs="?", type=Path)
+    parser.add_argument("--lock", action="store_true", help="regenerate locks/*.txt")
+    args = parser.parse_args(argv)
+    if args.lock:
+        return regenerate_locks()
+    if args.venv is None or args.lockfile is None:
+        parser.error("VENV and LOCK, or --lock")
+    return install(args.venv.resolve(), args.lockfile.resolve())
+
+
+if __name__ == "__main__":
+    sys.exit(main())
