@@ -129,8 +129,10 @@ def install(venv: Path, lock: Path) -> int:
                 return 1
         say(f"{venv.name}: installing {count} locked packages from {lock.relative_to(ROOT)} "
             "(uv pip sync --require-hashes)...")
-        ok = _progress([str(uv), "pip", "sync", "--python", str(python), "--require-hashes",
-                        str(lock)])
+        sync = [str(uv), "pip", "sync", "--python", str(python), "--require-hashes", str(lock)]
+        # From uv's cache alone when it holds everything (1.6 s instead of 6.6 s here), else
+        # from the index, with uv's progress lines.
+        ok = _run([*sync, "--offline", "--quiet"], stderr=subprocess.DEVNULL) or _progress(sync)
     else:
         say("WARNING: uv cannot be had (no pip download, no venv): installing with pip, "
             "which is several times slower (about 80 s for .venv)")
