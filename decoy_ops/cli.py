@@ -196,14 +196,15 @@ def twilio_error(exc: TwilioException) -> str:
     return f"Twilio API: {reason}" + (f" (HTTP {status})" if status else "")
 
 
-def _use_local(args: argparse.Namespace) -> tuple[str, Stack]:
-    """The local stack's region and names; its twilio URL for connect, no CloudWatch for stats."""
+def _use_local(args: argparse.Namespace) -> tuple[str, Stack, Callable[[], float]]:
+    """The local stack's region, names and clock; its twilio URL for connect, no CloudWatch
+    for stats."""
     running = local.load(args.local)
     if "twilio_api_base_url" in vars(args) and not args.twilio_api_base_url:
         args.twilio_api_base_url = running.twilio_url  # connect: the fake Twilio API
     if "no_metrics" in vars(args) and not args.no_metrics:
         args.local_stack = running  # stats: counts from the stack, not CloudWatch
-    return running.region, local.use(running, args.local)
+    return running.region, local.use(running, args.local), running.now
 
 
 def _number_after_local(args: argparse.Namespace) -> None:
@@ -218,8 +219,9 @@ def main(argv: Sequence[str] | None = None, now: Callable[[], float] | None = No
     args = build_parser().parse_args(argv)
     _number_after_local(args)
     try:
-        if args.local is not None:
-            region, stack = _use_local(args)
+        if args.local is not None:  # its day is the stack's day, whatever --clock-start said
+            region, stack, stack_now = _use_local(args)
+            now = now or stack_now
             aws = Aws(args.region or region)
         else:
             aws = Aws(args.region or samconfig_defaults()["region"])

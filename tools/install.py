@@ -117,8 +117,35 @@ def find_uv() -> Path | None:
     return None
 
 
+def _pins(path: Path) -> dict[str, str]:
+    """name: version of every `name[extra]==version` in a requirements file and its -r files."""
+    found: dict[str, str] = {}
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        line = raw.split("#")[0].strip()
+        if line.startswith("-r "):
+            found.update(_pins(path.parent / line[3:].strip()))
+        elif "==" in line:
+            name, version = line.split("==", 1)
+            found[re.sub(r"\[.*\]", "", name).strip().lower()] = version.split(";")[0].strip()
+    return found
+
+
+def stale_pins(lock: Path) -> list[str]:
+    """The requirements' pins its lock does not hold at that version ([] when up to date)."""
+    source = ROOT / LOCKS[str(lock.relative_to(ROOT))]
+    locked = set(re.findall(r"^([A-Za-z0-9][\w.-]*==\S+)", lock.read_text(encoding="utf-8"),
+                            re.M))
+    locked = {entry.lower() for entry in locked}
+    return [f"{n}=={v}" for n, v in _pins(source).items() if f"{n}=={v}" not in locked]
+
+
 def install(venv: Path, lock: Path) -> int:
     stamp = venv / ".installed"
+    stale = stale_pins(lock) if str(lock.relative_to(ROOT)) in LOCKS else []
+    if stale:
+        say(f"{lock.relative_to(ROOT)} lacks {', '.join(stale)}: regenerating it (commit it)")
+        if regenerate_locks([str(lock.relative_to(ROOT))]):
+            return 1
     count = len(re.findall(r"^[A-Za-z0-9][^\s=]*==", lock.read_text(encoding="utf-8"), re.M))
     uv = None if os.environ.get("DECOY_NO_UV") else find_uv()
     python = venv / "bin" / "python"
@@ -150,12 +177,14 @@ def install(venv: Path, lock: Path) -> int:
     return 0
 
 
-def regenerate_locks() -> int:
+def regenerate_locks(which: list[str] | None = None) -> int:
     uv = find_uv()
     if uv is None:
         say("uv cannot be had: `make lock` needs it")
         return 1
     for lock, source in LOCKS.items():
+        if which is not None and lock not in which:
+            continue
         say(f"{lock} <- {source}")
         if not _run([str(uv), *COMPILE, source, "-o", lock], cwd=ROOT,
                     env={**os.environ, "UV_CUSTOM_COMPILE_COMMAND": "make lock"}):
