@@ -9,7 +9,7 @@ AUDIT_VENV := .venv-audit
 INSTALL := $(PY) tools/install.py
 
 .DEFAULT_GOAL := help
-.PHONY: help run demo test test-shifted lint format build validate audit bench bench-flood campaigns ops lock clean
+.PHONY: help run demo test test-shifted lint format build validate audit bench bench-flood campaigns ops lock docs clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -65,14 +65,23 @@ audit: $(SAM_VENV)/.installed $(AUDIT_VENV)/.installed  ## security gates: cfn-l
 	$(AUDIT_VENV)/bin/bandit -q -r functions decoy_local -x tests --severity-level low --confidence-level medium
 	$(AUDIT_VENV)/bin/python .ci/pip_audit_gate.py -r requirements.txt -r requirements-dev.txt
 
+# sam build needs python3.13 on PATH: tools/python313.py finds one (LAMBDA_PYTHON, PATH, pyenv).
 build: $(SAM_VENV)/.installed  ## sam build for python3.13/arm64 (no Docker needed)
-	SAM_CLI_TELEMETRY=0 PYENV_VERSION=$${PYENV_VERSION:-3.11.7:3.13.0} $(SAM_VENV)/bin/sam build
+	@py313=$$($(PY) tools/python313.py) || { echo "make build: cannot build without python3.13" >&2; exit 1; }; \
+	echo "sam build with $$py313/python3.13"; \
+	PATH="$$py313:$$PATH" SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam build
 
-bench: $(VENV)/.installed build  ## benchmarks: print ratios measured in one run
-	PYENV_VERSION=$${PYENV_VERSION:-3.11.7:3.13.0} $(BIN)/python -m bench
+bench: $(VENV)/.installed $(SAM_VENV)/.installed  ## benchmarks: print ratios measured in one run
+	@if py313=$$($(PY) tools/python313.py); then $(MAKE) --no-print-directory build; else \
+	  echo "WARNING: no python3.13: no sam build, the package-size and artifact rows are skipped"; fi
+	@py313=$$($(PY) tools/python313.py 2>/dev/null); \
+	LAMBDA_PYTHON=$${py313:+$$py313/python3.13} $(BIN)/python -m bench
 
 bench-flood: $(VENV)/.installed  ## 100,000-webhook flood on moto: the cost shield's figures
 	$(BIN)/python bench/flood.py
+
+docs: $(VENV)/.installed  ## refresh the docs' generated blocks: a real make run + make demo, results files
+	$(BIN)/python tools/docs.py $(ARGS)
 
 ops: $(VENV)/.installed  ## operate the deployed stack: ARGS="connect|stats|kill-switch on|off|status"
 	$(BIN)/python -m decoy_ops $(ARGS)

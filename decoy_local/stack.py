@@ -381,7 +381,8 @@ class LocalStack:
         w(f"  template   {_relative(ROOT / 'template.yaml')} defaults"
           + (f", overridden: {overrides}" if overrides else ""))
         w(f"  logs       functions' JSON logs {logs}; stats: GET /_local/stats")
-        w("ready: in another terminal, `make demo` (or python -m decoy_local.simulator --help)")
+        w("ready: in another terminal, `make demo` "
+          "(or .venv/bin/python -m decoy_local.simulator --help)")
 
     def _write_state(self) -> None:
         settings = self.runtime.settings
