@@ -4,6 +4,7 @@ which the docs quote (`make docs` refreshes the quotes; a test checks they match
 from __future__ import annotations
 
 import io
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -34,6 +35,8 @@ def tee(name: str, main: Callable[[], int]) -> int:
         sys.stdout = tee.stream
     if default_run and code == 0:
         RESULTS.mkdir(exist_ok=True)
-        (RESULTS / f"{name}.txt").write_text(tee.copy.getvalue(), encoding="utf-8")
+        context = (f"({os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the end "
+                   f"of the run)\n")  # a shared machine's figures depend on its load
+        (RESULTS / f"{name}.txt").write_text(tee.copy.getvalue() + context, encoding="utf-8")
         print(f"wrote {(RESULTS / f'{name}.txt').relative_to(RESULTS.parents[1])}")
     return code
