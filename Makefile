@@ -9,7 +9,7 @@ AUDIT_VENV := .venv-audit
 INSTALL := $(PY) tools/install.py
 
 .DEFAULT_GOAL := help
-.PHONY: help run demo test test-shifted lint format build validate audit bench bench-flood campaigns ops lock docs clean
+.PHONY: help run demo test test-shifted lint format build validate audit bench bench-flood bench-first-reply campaigns ops lock docs clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -79,6 +79,9 @@ bench: $(VENV)/.installed $(SAM_VENV)/.installed  ## benchmarks: print ratios me
 
 bench-flood: $(VENV)/.installed  ## 100,000-webhook flood on moto: the cost shield's figures
 	$(BIN)/python bench/flood.py
+
+bench-first-reply:  ## git clone -> make run -> make demo -> first reply, cold and warm caches
+	$(PY) bench/first_reply.py $(ARGS)
 
 docs: $(VENV)/.installed  ## refresh the docs' generated blocks: a real make run + make demo, results files
 	$(BIN)/python tools/docs.py $(ARGS)
