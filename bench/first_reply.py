@@ -55,8 +55,9 @@ def run_once(cold: bool) -> dict[str, float]:
         work = Path(scratch)
         clone, state = work / "clone", work / "state"
         env = {k: v for k, v in os.environ.items() if not k.startswith(("VIRTUAL_ENV", "MAKE"))}
-        if cold:  # nothing downloaded before: uv's cache and pip's are empty
-            env.update(UV_CACHE_DIR=str(work / "uv-cache"), PIP_NO_CACHE_DIR="1")
+        if cold:  # nothing downloaded before: uv's, pip's and tools/install.py's caches empty
+            env.update(UV_CACHE_DIR=str(work / "uv-cache"), PIP_NO_CACHE_DIR="1",
+                       DECOY_CACHE_DIR=str(work / "decoy-cache"))
         started = time.monotonic()
         kind = "cold" if cold else "warm"
         print(f"{kind} caches: git clone {ROOT} ...", flush=True)

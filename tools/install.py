@@ -11,6 +11,8 @@ be had, pip installs the same lock (--require-hashes), slower, with a warning.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import hashlib
 import os
 import re
 import shutil
@@ -32,6 +34,10 @@ LOCKS = {"locks/dev.txt": "requirements-dev.txt", "locks/sam.txt": "requirements
 COMPILE = ["pip", "compile", "--universal", "--python-version", "3.11", "--generate-hashes",
            "--quiet"]
 STARTED = time.monotonic()
+# uv's wheel, kept for the next clone on this machine (DECOY_CACHE_DIR moves it: the bench's
+# cold run points it at an empty directory).
+WHEEL_CACHE = Path(os.environ.get("DECOY_CACHE_DIR") or Path(
+    os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "decoy-number") / "wheels"
 
 
 def say(text: str) -> None:
@@ -86,6 +92,15 @@ def _extract_uv(wheel: Path, target: Path) -> None:
     target.chmod(target.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
 
 
+def _cached_wheel(version: str) -> Path | None:
+    """A uv wheel kept from an earlier download whose sha256 is one of locks/uv.txt's."""
+    allowed = set(re.findall(r"--hash=sha256:([0-9a-f]{64})", UV_LOCK.read_text(encoding="utf-8")))
+    for wheel in sorted(WHEEL_CACHE.glob(f"uv-{version}-*.whl")):
+        if hashlib.sha256(wheel.read_bytes()).hexdigest() in allowed:
+            return wheel
+    return None
+
+
 def find_uv() -> Path | None:
     """The pinned uv: .venv-tools/bin/uv, else one on PATH of that version, else download it."""
     version = uv_version_pinned()
@@ -95,6 +110,12 @@ def find_uv() -> Path | None:
     on_path = shutil.which("uv")
     if on_path and _version_of(on_path) == version:
         return Path(on_path)
+    cached = _cached_wheel(version)
+    if cached is not None:  # another clone on this machine downloaded it: hash checked again
+        _extract_uv(cached, local)
+        if _version_of(local) == version:
+            say(f"uv {version} ready in {local.relative_to(ROOT)} (wheel from {cached.parent})")
+            return local
     say(f"uv {version}: downloading its wheel with pip (about 17 MB, hash-checked against "
         f"{UV_LOCK.relative_to(ROOT)})...")
     with tempfile.TemporaryDirectory() as scratch:
@@ -104,6 +125,9 @@ def find_uv() -> Path | None:
             wheels = list(Path(scratch).glob("uv-*.whl"))
             if wheels:
                 _extract_uv(wheels[0], local)
+                with contextlib.suppress(OSError):
+                    WHEEL_CACHE.mkdir(parents=True, exist_ok=True)
+                    shutil.copy2(wheels[0], WHEEL_CACHE / wheels[0].name)
     if _version_of(local) == version:
         say(f"uv {version} ready in {local.relative_to(ROOT)}")
         return local
