@@ -9,13 +9,17 @@ AUDIT_VENV := .venv-audit
 INSTALL := $(PY) tools/install.py
 
 .DEFAULT_GOAL := help
-.PHONY: help run demo test test-shifted lint format build validate audit bench bench-flood bench-first-reply campaigns ops lock docs clean
+.PHONY: help run demo test test-shifted lint format build validate audit bench bench-flood bench-first-reply campaigns ops lock docs screenshots clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
 # A requirements file newer than its lock: tools/install.py regenerates the lock if it is stale.
 $(VENV)/.installed: locks/dev.txt requirements-dev.txt requirements.txt
+	@$(INSTALL) $(VENV) $<
+
+# `make run` (and demo, ops) needs only locks/run.txt, a subset of locks/dev.txt: faster.
+$(VENV)/.run-installed: locks/run.txt
 	@$(INSTALL) $(VENV) $<
 
 $(SAM_VENV)/.installed: locks/sam.txt requirements-sam.txt
@@ -27,14 +31,17 @@ $(AUDIT_VENV)/.installed: locks/audit.txt requirements-audit.txt requirements.tx
 lock:  ## regenerate the hash-checked locks/*.txt from requirements*.txt (uv pip compile)
 	$(INSTALL) --lock
 
-run: $(VENV)/.installed  ## the whole service locally: moto, handlers, scheduler loop, fake Twilio
+run: $(VENV)/.run-installed  ## the whole service locally: moto, handlers, scheduler loop, fake Twilio
 	$(BIN)/python -m decoy_local.stack $(ARGS)
 
-demo: $(VENV)/.installed  ## send signed webhooks to a running `make run`
+demo: $(VENV)/.run-installed  ## send signed webhooks to a running `make run`
 	$(BIN)/python -m decoy_local.simulator demo $(ARGS)
 
 test: $(VENV)/.installed  ## unit, functional and integration tests
 	$(BIN)/python -m pytest
+
+screenshots: $(VENV)/.installed  ## docs/console*.png: the browser test, saving the page (needs chromium)
+	CONSOLE_SCREENSHOTS=docs $(BIN)/python -m pytest tests/integration/test_console_browser.py
 
 # The suite must pass on any day and hour: run it with this process tree's clock moved
 # (tests/shifted_clock/sitecustomize.py, time-machine), by default to a leap day's last seconds.
@@ -86,7 +93,7 @@ bench-first-reply:  ## git clone -> make run -> make demo -> first reply, cold a
 docs: $(VENV)/.installed  ## refresh the docs' generated blocks: a real make run + make demo, results files
 	$(BIN)/python tools/docs.py $(ARGS)
 
-ops: $(VENV)/.installed  ## operate the deployed stack: ARGS="connect|stats|kill-switch on|off|status"
+ops: $(VENV)/.run-installed  ## operate the deployed stack: ARGS="connect|stats|kill-switch on|off|status"
 	$(BIN)/python -m decoy_ops $(ARGS)
 
 clean:  ## remove venvs and build output

@@ -28,8 +28,12 @@ ROOT = Path(__file__).resolve().parents[1]
 TOOLS = ROOT / ".venv-tools"
 UV_LOCK = ROOT / "locks" / "uv.txt"
 # lock file: the requirements it is compiled from (what `make lock` regenerates).
-LOCKS = {"locks/dev.txt": "requirements-dev.txt", "locks/sam.txt": "requirements-sam.txt",
-         "locks/audit.txt": "requirements-audit.txt", "locks/uv.txt": "locks/uv.in"}
+LOCKS = {"locks/dev.txt": "requirements-dev.txt", "locks/run.txt": "locks/run.in",
+         "locks/sam.txt": "requirements-sam.txt", "locks/audit.txt": "requirements-audit.txt",
+         "locks/uv.txt": "locks/uv.in"}
+# `make run` installs only locks/run.txt: a subset of locks/dev.txt (same versions), added to
+# .venv with `uv pip install` (never removing the rest) and stamped apart.
+SUBSETS = {"locks/run.txt": ("locks/dev.txt", ".run-installed")}
 # Resolved for every platform and for the machine's python3 (3.11) and up: one lock everywhere.
 COMPILE = ["pip", "compile", "--universal", "--python-version", "3.11", "--generate-hashes",
            "--quiet"]
@@ -154,22 +158,36 @@ def _pins(path: Path) -> dict[str, str]:
     return found
 
 
+def _locked(lock: Path) -> set[str]:
+    return {entry.lower() for entry in re.findall(r"^([A-Za-z0-9][\w.-]*==\S+)",
+                                                   lock.read_text(encoding="utf-8"), re.M)}
+
+
 def stale_pins(lock: Path) -> list[str]:
-    """The requirements' pins its lock does not hold at that version ([] when up to date)."""
-    source = ROOT / LOCKS[str(lock.relative_to(ROOT))]
-    locked = set(re.findall(r"^([A-Za-z0-9][\w.-]*==\S+)", lock.read_text(encoding="utf-8"),
-                            re.M))
-    locked = {entry.lower() for entry in locked}
-    return [f"{n}=={v}" for n, v in _pins(source).items() if f"{n}=={v}" not in locked]
+    """The requirements' pins its lock does not hold at that version ([] when up to date);
+    for a subset lock, also what it holds that its full lock does not."""
+    name = str(lock.relative_to(ROOT))
+    locked = _locked(lock)
+    stale = [f"{n}=={v}" for n, v in _pins(ROOT / LOCKS[name]).items()
+             if f"{n}=={v}" not in locked]
+    if name in SUBSETS:
+        stale += sorted(locked - _locked(ROOT / SUBSETS[name][0]))
+    return stale
 
 
 def install(venv: Path, lock: Path) -> int:
-    stamp = venv / ".installed"
-    stale = stale_pins(lock) if str(lock.relative_to(ROOT)) in LOCKS else []
-    if stale:
-        say(f"{lock.relative_to(ROOT)} lacks {', '.join(stale)}: regenerating it (commit it)")
-        if regenerate_locks([str(lock.relative_to(ROOT))]):
-            return 1
+    name = str(lock.relative_to(ROOT))
+    full, stamp_name = SUBSETS.get(name, (None, ".installed"))
+    stamp = venv / stamp_name
+    for checked in [full, name] if full else [name]:
+        stale = stale_pins(ROOT / checked) if checked in LOCKS else []
+        if stale:
+            say(f"{checked} is stale ({', '.join(stale)}): regenerating it (commit it)")
+            if regenerate_locks([checked]):
+                return 1
+    if full and (venv / ".installed").exists():  # the full set is there: it holds this one
+        stamp.touch()
+        return 0
     count = len(re.findall(r"^[A-Za-z0-9][^\s=]*==", lock.read_text(encoding="utf-8"), re.M))
     uv = None if os.environ.get("DECOY_NO_UV") else find_uv()
     python = venv / "bin" / "python"
@@ -179,8 +197,10 @@ def install(venv: Path, lock: Path) -> int:
             if not _run([str(uv), "venv", "--quiet", "--python", sys.executable, str(venv)]):
                 return 1
         say(f"{venv.name}: installing {count} locked packages from {lock.relative_to(ROOT)} "
-            "(uv pip sync --require-hashes)...")
-        sync = [str(uv), "pip", "sync", "--python", str(python), "--require-hashes", str(lock)]
+            f"(uv pip {'install' if full else 'sync'} --require-hashes)...")
+        verb = "install" if full else "sync"  # a subset adds; a full lock is exact
+        sync = [str(uv), "pip", verb, "--python", str(python), "--require-hashes",
+                *(["--no-deps", "-r"] if full else []), str(lock)]
         # From uv's cache alone when it holds everything (1.6 s instead of 6.6 s here), else
         # from the index, with uv's progress lines.
         ok = _run([*sync, "--offline", "--quiet"], stderr=subprocess.DEVNULL) or _progress(sync)
@@ -210,7 +230,8 @@ def regenerate_locks(which: list[str] | None = None) -> int:
         if which is not None and lock not in which:
             continue
         say(f"{lock} <- {source}")
-        if not _run([str(uv), *COMPILE, source, "-o", lock], cwd=ROOT,
+        constraints = ["-c", SUBSETS[lock][0]] if lock in SUBSETS else []
+        if not _run([str(uv), *COMPILE, source, *constraints, "-o", lock], cwd=ROOT,
                     env={**os.environ, "UV_CUSTOM_COMPILE_COMMAND": "make lock"}):
             return 1
     return 0

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-LOCKS = {"locks/dev.txt": "requirements-dev.txt", "locks/sam.txt": "requirements-sam.txt",
+LOCKS = {"locks/dev.txt": "requirements-dev.txt", "locks/run.txt": "locks/run.in",
+         "locks/sam.txt": "requirements-sam.txt",
          "locks/audit.txt": "requirements-audit.txt", "locks/uv.txt": "locks/uv.in"}
 
 
