@@ -507,7 +507,10 @@ def _run(args: argparse.Namespace, stack: LocalStack, out: TextIO) -> int:
         out.write(f"fake Twilio: the next {args.times} send(s) answer {args.error} "
                   f"(pending failures: {json.dumps(pending)})\n")
     elif args.command == "skip":
-        out.write(json.dumps(skip(stack, args.seconds)) + "\n")
+        skip(stack, args.seconds)
+        pending = stats(stack)["pending_schedules"]
+        out.write(f"skipped {args.seconds:g} s of every pending reply's delay; due ones fire "
+                  f"now ({pending} schedule(s) pending)\n")
     return 0
 
 
