@@ -53,12 +53,17 @@ def packaged(template: dict[str, Any]) -> dict[str, Any]:
     return template
 
 
-def transform(template: dict[str, Any]) -> dict[str, Any]:
-    """SAM's translator on `template` (no network: no SAR application, no managed policy)."""
+def transform(template: dict[str, Any],
+              parameter_values: dict[str, str] | None = None) -> dict[str, Any]:
+    """SAM's translator on `template` (no network: no SAR application, no managed policy).
+
+    Like `sam deploy`, the translator writes some Parameters' values in place of their Ref
+    (EventInvokeConfig, for one): `parameter_values` are those values (default: Defaults).
+    """
     from samtranslator.translator.transform import transform as sam_transform
 
     os.environ.setdefault("AWS_DEFAULT_REGION", REGION)
-    return sam_transform(packaged(template), {}, _NoManagedPolicies())
+    return sam_transform(packaged(template), dict(parameter_values or {}), _NoManagedPolicies())
 
 
 @functools.cache
