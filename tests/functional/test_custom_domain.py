@@ -83,3 +83,12 @@ def test_a_route_the_api_does_not_declare_is_still_a_404(aws, lambda_context, at
     response = receive(event, lambda_context)
 
     assert (response["statusCode"], response["body"]) == (404, "no route /usage-typo")
+
+
+def test_the_local_gateway_sets_the_route_key_the_receiver_routes_on():
+    from decoy_local.gateway import http_api_event
+
+    event = http_api_event("POST", "/sms?a=1", [("Host", "127.0.0.1:3000")], b"",
+                           "POST /sms", 3000, now=0.0)
+
+    assert event["routeKey"] == event["requestContext"]["routeKey"] == "POST /sms"
