@@ -33,6 +33,7 @@ import boto3
 
 from decoy.phone import mask, mask_all
 from decoy_local import ROOT
+from decoy_local.console import install as install_console
 from decoy_local.fake_twilio import FakeTwilio, OutboxMessage
 from decoy_local.gateway import Gateway, TokenBucket
 from decoy_local.lambda_context import LambdaContext
@@ -230,6 +231,7 @@ class LocalStack:
         self._stoppers.append(self.loop.stop)
         self.loop.start()
         self._write_state()
+        self.web = install_console(self.gateway, self.state_file, self.clients)
         self._banner()
         return self
 
@@ -353,6 +355,7 @@ class LocalStack:
         w = self.console.write
         w("decoy number: local stack (Ctrl-C stops it)")
         w(f"  webhooks   {self.gateway.url}  POST /sms /voice /status (API Gateway HTTP API v2)")
+        w(f"  console    {self.gateway.url}/  in a browser: text the decoy, watch the outbox")
         w(f"  Twilio     {self.twilio.url}  fake REST API; outbox: GET /_local/outbox, "
           "numbers: GET /_local/numbers")
         w(f"  AWS        {self.aws_url}  moto: {self.stack.table_name}, "
