@@ -1,9 +1,11 @@
 """ScheduleKmsKeyArn set: the receiver, which calls CreateSchedule, may use that key, nothing more.
 
-EventBridge Scheduler User Guide, "Using identity-based policies in EventBridge Scheduler",
-Example: CreateSchedule with a customer managed key: kms:DescribeKey, kms:GenerateDataKey
-and kms:Decrypt on the key, with kms:ViaService = scheduler.<region>.amazonaws.com and
-kms:EncryptionContext:aws:scheduler:schedule:arn = the schedule's ARN.
+EventBridge Scheduler User Guide, "Encryption at rest" > "Managing KMS keys": the principal
+that creates a schedule needs kms:DescribeKey, kms:GenerateDataKey and kms:Decrypt; the
+schedule's execution role needs kms:Decrypt; grants are not supported. "Using
+identity-based policies" > Example: CreateSchedule adds the conditions kms:ViaService =
+scheduler.<region>.amazonaws.com and kms:EncryptionContext:aws:scheduler:schedule:arn =
+the schedule's ARN.
 """
 
 from __future__ import annotations
@@ -55,9 +57,12 @@ def test_without_a_key_no_role_gets_any_kms_permission():
         assert kms_statements(role, key_set=False) == [], role
 
 
-def test_with_a_key_the_scheduler_role_may_decrypt_it_to_invoke_the_sender():
+def test_with_a_key_the_scheduler_role_may_decrypt_only_this_groups_payloads():
+    # "Managing KMS keys": the execution role needs kms:Decrypt to deliver the payload.
     (statement,) = kms_statements("SchedulerRole", key_set=True)
     assert statement["Action"] == "kms:Decrypt" and statement["Resource"] == KEY
+    assert statement["Condition"] == {"StringLike": {
+        CONTEXT_KEY: "arn:aws:scheduler:eu-west-3:123456789012:schedule/decoy-group/*"}}
 
 
 def test_the_sender_never_touches_the_key():
