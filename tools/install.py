@@ -205,8 +205,10 @@ def install(venv: Path, lock: Path) -> int:
         # from the index, with uv's progress lines.
         ok = _run([*sync, "--offline", "--quiet"], stderr=subprocess.DEVNULL) or _progress(sync)
     else:
-        say("WARNING: uv cannot be had (no pip download, no venv): installing with pip, "
-            "which is several times slower (about 80 s for .venv)")
+        why = "DECOY_NO_UV is set" if os.environ.get("DECOY_NO_UV") else \
+            "uv cannot be had (no pip download, no venv)"
+        say(f"WARNING: {why}: installing with pip, which is several times slower "
+            "(about 80 s for .venv)")
         if not python.exists() and not _run([sys.executable, "-m", "venv", str(venv)]):
             return 1
         say(f"{venv.name}: installing {count} locked packages from {lock.relative_to(ROOT)} "
