@@ -4,33 +4,37 @@ VENV := .venv
 BIN := $(VENV)/bin
 SAM_VENV := .venv-sam
 AUDIT_VENV := .venv-audit
-REQS := requirements.txt requirements-dev.txt $(wildcard functions/*/requirements.txt)
+# Each venv installs a hash-checked lock (locks/*.txt, `make lock` regenerates them from the
+# requirements files) with uv, which tools/install.py bootstraps from python3 alone.
+INSTALL := $(PY) tools/install.py
 
 .DEFAULT_GOAL := help
-.PHONY: help run demo test test-shifted lint format build validate audit bench bench-flood campaigns ops screenshots clean
+.PHONY: help run demo test test-shifted lint format build validate audit bench bench-flood bench-first-reply campaigns ops lock docs screenshots clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
-$(VENV)/.installed: $(REQS)
-	$(PY) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
-	touch $@
+# A requirements file newer than its lock: tools/install.py regenerates the lock if it is stale.
+$(VENV)/.installed: locks/dev.txt requirements-dev.txt requirements.txt
+	@$(INSTALL) $(VENV) $<
 
-$(SAM_VENV)/.installed: requirements-sam.txt
-	$(PY) -m venv $(SAM_VENV)
-	$(SAM_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-sam.txt
-	touch $@
+# `make run` (and demo, ops) needs only locks/run.txt, a subset of locks/dev.txt: faster.
+$(VENV)/.run-installed: locks/run.txt
+	@$(INSTALL) $(VENV) $<
 
-$(AUDIT_VENV)/.installed: requirements-audit.txt
-	$(PY) -m venv $(AUDIT_VENV)
-	$(AUDIT_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-audit.txt
-	touch $@
+$(SAM_VENV)/.installed: locks/sam.txt requirements-sam.txt
+	@$(INSTALL) $(SAM_VENV) $<
 
-run: $(VENV)/.installed  ## the whole service locally: moto, handlers, scheduler loop, fake Twilio
+$(AUDIT_VENV)/.installed: locks/audit.txt requirements-audit.txt requirements.txt
+	@$(INSTALL) $(AUDIT_VENV) $<
+
+lock:  ## regenerate the hash-checked locks/*.txt from requirements*.txt (uv pip compile)
+	$(INSTALL) --lock
+
+run: $(VENV)/.run-installed  ## the whole service locally: moto, handlers, scheduler loop, fake Twilio
 	$(BIN)/python -m decoy_local.stack $(ARGS)
 
-demo: $(VENV)/.installed  ## send signed webhooks to a running `make run`
+demo: $(VENV)/.run-installed  ## send signed webhooks to a running `make run`
 	$(BIN)/python -m decoy_local.simulator demo $(ARGS)
 
 test: $(VENV)/.installed  ## unit, functional and integration tests
@@ -68,17 +72,29 @@ audit: $(SAM_VENV)/.installed $(AUDIT_VENV)/.installed  ## security gates: cfn-l
 	$(AUDIT_VENV)/bin/bandit -q -r functions decoy_local -x tests --severity-level low --confidence-level medium
 	$(AUDIT_VENV)/bin/python .ci/pip_audit_gate.py -r requirements.txt -r requirements-dev.txt
 
+# sam build needs python3.13 on PATH: tools/python313.py finds one (LAMBDA_PYTHON, PATH, pyenv).
 build: $(SAM_VENV)/.installed  ## sam build for python3.13/arm64 (no Docker needed)
-	SAM_CLI_TELEMETRY=0 PYENV_VERSION=$${PYENV_VERSION:-3.11.7:3.13.0} $(SAM_VENV)/bin/sam build
+	@py313=$$($(PY) tools/python313.py) || { echo "make build: cannot build without python3.13" >&2; exit 1; }; \
+	echo "sam build with $$py313/python3.13"; \
+	PATH="$$py313:$$PATH" SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam build
 
-bench: $(VENV)/.installed build  ## benchmarks: print ratios measured in one run
-	PYENV_VERSION=$${PYENV_VERSION:-3.11.7:3.13.0} $(BIN)/python -m bench
+bench: $(VENV)/.installed $(SAM_VENV)/.installed  ## benchmarks: print ratios measured in one run
+	@if py313=$$($(PY) tools/python313.py); then $(MAKE) --no-print-directory build; else \
+	  echo "WARNING: no python3.13: no sam build, the package-size and artifact rows are skipped"; fi
+	@py313=$$($(PY) tools/python313.py 2>/dev/null); \
+	LAMBDA_PYTHON=$${py313:+$$py313/python3.13} $(BIN)/python -m bench
 
 bench-flood: $(VENV)/.installed  ## 100,000 SMS, call floods and the 2017 replay on moto: what is answered, sent, billed
 	$(BIN)/python bench/flood.py
 
-ops: $(VENV)/.installed  ## operate the deployed stack: ARGS="connect|stats|kill-switch on|off|status"
+bench-first-reply:  ## git clone -> make run -> make demo -> first reply, cold and warm caches
+	$(PY) bench/first_reply.py $(ARGS)
+
+docs: $(VENV)/.installed  ## refresh the docs' generated blocks: a real make run + make demo, results files
+	$(BIN)/python tools/docs.py $(ARGS)
+
+ops: $(VENV)/.run-installed  ## operate the deployed stack: ARGS="connect|stats|kill-switch on|off|status"
 	$(BIN)/python -m decoy_ops $(ARGS)
 
 clean:  ## remove venvs and build output
-	rm -rf $(VENV) $(SAM_VENV) $(AUDIT_VENV) .aws-sam
+	rm -rf $(VENV) $(SAM_VENV) $(AUDIT_VENV) .venv-tools .aws-sam

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -13,9 +14,13 @@ BENCHES = ("package_size", "cold_import", "warm_path", "throughput")
 
 def main() -> int:
     failed = []
-    for name in BENCHES:
+    for i, name in enumerate(BENCHES, 1):
+        print(f"[bench {i}/{len(BENCHES)}] {name}: measuring...", flush=True)
+        started = time.monotonic()
         # A fresh process each: no bench inherits another's caches, clients or environment.
         run = subprocess.run([sys.executable, "-m", f"bench.{name}"], cwd=ROOT, check=False)  # noqa: S603
+        print(f"[bench {i}/{len(BENCHES)}] {name}: {time.monotonic() - started:.0f} s"
+              + (f", exit {run.returncode}" if run.returncode else ""), flush=True)
         if run.returncode:
             failed.append(name)
     if failed:

@@ -20,7 +20,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench.report import median, table, title
+from bench.report import against, median, table, title
 
 ROOT = Path(__file__).resolve().parents[1]
 FUNCTIONS = ROOT / "functions"
@@ -117,7 +117,7 @@ def report(cases: list[Case], runs: int) -> list[list[object]]:
         kind = case.name.split()[0]
         checked = case is not cases[0]
         rows.append([case.name, f"{median(values) * 1000:.0f}", f"{ratio:.2f}x",
-                     f"<= {TARGETS[kind]}x" if kind in TARGETS else "",
+                     against(f"<= {TARGETS[kind]}x", ratio) if kind in TARGETS else "",
                      (", ".join(case.unwanted()) or "none") if checked else ""])
     return rows
 

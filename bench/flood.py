@@ -190,4 +190,6 @@ def print_billed(billed: list[floodlib.Billing], args: argparse.Namespace) -> li
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    from bench.results_file import tee
+
+    raise SystemExit(tee("flood", main))

@@ -26,6 +26,14 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
             print("  ".join("-" * w for w in widths))
 
 
+def against(target: str, value: float) -> str:
+    """'<= 2' for 1.5 -> '<= 2 ok'; for 3 -> '<= 2 MISSED': a row over its target shows it."""
+    if not target:
+        return ""
+    limit = float(target.replace("<=", "").replace("x", "").strip())
+    return f"{target} {'ok' if value <= limit else 'MISSED'}"
+
+
 def median(values: Sequence[float]) -> float:
     return statistics.median(values) if values else float("nan")
 

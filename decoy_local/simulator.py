@@ -7,6 +7,7 @@ the state file the stack writes, `send_sms`/`send_call` POST correctly signed we
 from __future__ import annotations
 
 import argparse
+import contextlib
 import html
 import json
 import os
@@ -183,6 +184,96 @@ def describe(changes: Counter[str], names: tuple[str, ...] = RECEIVER_OUTCOMES) 
     return ", ".join(parts) or "nothing counted"
 
 
+# What each receiver outcome means, in one clause (the names the functions count).
+MEANING = {
+    "Scheduled": "one reply scheduled, due in {delay}",
+    "Counted": "counted; this sender already has a reply scheduled (one per window)",
+    "Duplicate": "a retry of a webhook already handled: nothing new",
+    "BlockedQuota": "over MaxMessagesPerSender={MaxMessagesPerSender}: ignored, no reply",
+    "BlockedBudget": "DailyReplyBudget={DailyReplyBudget} spent today: nothing scheduled",
+    "BlockedCountry": "this sender may not get a reply: {why}",
+    "KillSwitch": "the kill switch is on: nothing scheduled",
+    "OptOut": "STOP: this sender never gets a message again",
+    "OptedOut": "this sender opted out (STOP): nothing scheduled",
+    "ForgedSignature": "invalid X-Twilio-Signature",
+    "StoreFailed": "DynamoDB failed: fail closed, nothing scheduled",
+    "ScheduleFailed": "Scheduler failed: fail closed, nothing scheduled",
+}
+NOT_OUTCOMES = ("Received", "BudgetUsed")
+
+
+def national_hint(number: str, calling_code: str) -> str | None:
+    """'0612345678' -> '+33612345678': Twilio always sends From in E.164."""
+    digits = re.sub(r"[ .\-]", "", number)
+    if re.fullmatch(r"0\d{8,10}", digits):
+        return f"+{calling_code}{digits[1:]}"
+    if re.fullmatch(r"00[1-9]\d{7,14}", digits):
+        return f"+{digits[2:]}"
+    return None
+
+
+def outcome_line(stack: LocalStack, answer: Answer, changes: Counter[str], sender: str,
+                 campaign: dict[str, Any]) -> str:
+    """'HTTP 200 Scheduled: one reply scheduled, due in 3600 s (10 s here)', as make demo says."""
+    from decoy.phone import sender_rejection
+
+    delay = stack.reply_delay_seconds
+    names = [n for n in changes if n not in NOT_OUTCOMES and changes[n] > 0]
+    if answer.status == 429:
+        return f"HTTP 429 {answer.body.strip()}: the API stage throttling, not passed on"
+    if not names:
+        return f"HTTP {answer.status} {answer.body.strip()[:80]}"
+    why = sender_rejection(sender, campaign["allowed_country_codes"]) or "not allowed"
+    values = {**stack.parameters, "why": why,
+              "delay": f"{delay} s ({delay / stack.time_scale:g} s at time scale "
+                       f"{stack.time_scale:g})"}
+    parts = [f"{n}: {MEANING[n].format(**values)}" if n in MEANING else n for n in names]
+    line = f"HTTP {answer.status} " + "; ".join(parts)
+    hint = national_hint(sender, campaign["allowed_country_codes"][0])
+    if "BlockedCountry" in names and hint:
+        code = hint[:len(campaign["allowed_country_codes"][0]) + 1]
+        line += (f"; Twilio sends From in E.164: {code} then the number without its leading 0 "
+                 f"(sms {hint[:len(code) + 1]}…)")
+    return line
+
+
+def positive(text: str) -> int:
+    """argparse type: an integer >= 1."""
+    return _bounded_int(text, 1)
+
+
+def non_negative(text: str) -> int:
+    """argparse type: an integer >= 0."""
+    return _bounded_int(text, 0)
+
+
+def _bounded_int(text: str, least: int) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < least:
+        raise argparse.ArgumentTypeError(f"{value}: must be {least} or more")
+    return value
+
+
+def receiver_changes(before: dict[str, Any], after: dict[str, Any]) -> Counter[str]:
+    """What the receiver counted between two stats (the sender's counts left out)."""
+    return _function_changes(before, after, "ReceiverFunction")
+
+
+def sender_changes(before: dict[str, Any], after: dict[str, Any]) -> Counter[str]:
+    return _function_changes(before, after, "SenderFunction")
+
+
+def _function_changes(before: dict[str, Any], after: dict[str, Any], name: str) -> Counter[str]:
+    if "functions" not in after:  # a stack of an older version: totals only
+        return metric_changes(before, after)
+    changes = Counter(after["functions"].get(name, {}))
+    changes.subtract(before.get("functions", {}).get(name, {}))
+    return Counter({k: int(v) for k, v in changes.items() if v})
+
+
 # -- the demo --------------------------------------------------------------------------
 
 class Demo:
@@ -201,7 +292,7 @@ class Demo:
     def step(self, title: str, action: Callable[[], Any]) -> Counter[str]:
         before = stats(self.stack)
         action()
-        changes = metric_changes(before, stats(self.stack))
+        changes = receiver_changes(before, stats(self.stack))
         received = changes.get("Received", 0)
         self.say(f"{title}\n   -> {received} received: {describe(changes)}")
         return changes
@@ -216,7 +307,14 @@ class Demo:
         start = stats(stack)
         budget = int(stack.parameters.get("DailyReplyBudget", 0))
         left = budget - int(start["metrics"].get("Scheduled", 0))  # this stack, today
-        if left < 3:
+        self.kill_switch = start.get("kill_switch") == "on"
+        if self.kill_switch:
+            cache = stack.parameters.get("KillSwitchCacheSeconds", "30")
+            self.say(f"the kill switch is ON: the receiver schedules nothing (once its "
+                     f"{cache} s cache has seen it: KillSwitchCacheSeconds) and the sender "
+                     "drops every pending reply; `make ops ARGS=\"kill-switch off --local\"` "
+                     "turns it off")
+        elif left < 3:
             self.say(f"only {max(left, 0)} replies left in the daily budget "
                      f"(DailyReplyBudget={budget}): restart `make run` for a fresh one")
             return 1
@@ -228,9 +326,12 @@ class Demo:
         answers: list[Answer] = []
         self.step(f"3. a caller {mask(caller)} calls it",
                   lambda: answers.append(send_call(stack, caller, self.decoy)))
-        self.say(f"   -> voicemail: «{spoken_text(answers[0].body)}»")
+        voicemail = spoken_text(answers[0].body)
+        self.say(f"   -> voicemail: «{voicemail}»" if voicemail else
+                 f"   -> {answers[0].body.strip()}: not answered, not billed")
+        left = budget - int(stats(stack)["metrics"].get("Scheduled", 0))
         self.step(f"4. a flood: {flood} distinct senders text it once each "
-                  f"({left - 3} replies left in DailyReplyBudget={budget})",
+                  f"({max(left, 0)} replies left in DailyReplyBudget={budget})",
                   lambda: [send_sms(stack, number, self.decoy) for number in crowd])
         forged: list[Answer] = []
         self.step("5. a forged webhook (signed with the wrong auth token)",
@@ -241,9 +342,12 @@ class Demo:
     def _replies(self, start: dict[str, Any], people: list[str], crowd: list[str],
                  delay: int, max_wait: float) -> int:
         stack = self.stack
-        scheduled = metric_changes(start, stats(stack)).get("Scheduled", 0)
+        scheduled = receiver_changes(start, stats(stack)).get("Scheduled", 0)
         real_wait = delay / stack.time_scale
-        if real_wait > max_wait:
+        if not scheduled:
+            self.say("\nno reply was scheduled: nothing to wait for")
+            real_wait = 0
+        elif real_wait > max_wait:
             self.say(f"\nreplies are due in {real_wait:g} s of real time (time scale "
                      f"{stack.time_scale:g}): skipping the {delay} s delay")
             skip(stack, delay)
@@ -257,6 +361,9 @@ class Demo:
         def replies() -> list[dict[str, Any]]:
             return [m for m in outbox(stack) if m["to"] in known or m["to"] in crowd]
 
+        def dropped() -> int:  # pending replies the sender did not send (kill switch)
+            return sender_changes(start, stats(stack)).get("KillSwitch", 0)
+
         def show_new() -> bool:
             mine = replies()
             for message in mine:
@@ -264,7 +371,7 @@ class Demo:
                     seen.add(message["sid"])
                     text = message["body"][:50] + ("…" if len(message["body"]) > 50 else "")
                     self.say(f"   outbox: to {known[message['to']]}  «{text}»")
-            return len(mine) >= scheduled
+            return len(mine) + dropped() >= scheduled
 
         wait_for(show_new, real_wait + 15, interval=0.5)
         wait_for(lambda: metric_changes(start, stats(stack)).get("StatusDelivered", 0)
@@ -272,19 +379,32 @@ class Demo:
                  >= len(replies()), 5)
         mine = replies()
         per_number = Counter(m["to"] for m in mine)
-        changes = metric_changes(start, stats(stack))
+        end = stats(stack)
+        changes = metric_changes(start, end)
+        sender = sender_changes(start, end)
         self.say(f"   ...and {sum(per_number[n] for n in crowd)} replies to the flood's senders")
         self.say("\nwhat happened")
-        self.say(f"   receiver: {describe(changes)}")
-        self.say(f"   sender:   {describe(changes, ('Sent', 'SendFailed', 'SendRetried'))}; "
+        self.say(f"   receiver: {describe(receiver_changes(start, end))}")
+        self.say(f"   sender:   "
+                 f"{describe(sender, ('Sent', 'KillSwitch', 'SendFailed', 'SendRetried'))}; "
                  f"delivery callbacks: "
                  f"{describe(changes, ('StatusDelivered', 'StatusUndelivered'))}")
         harasser, persistent, caller = people
-        checks = [("the harasser got one reply", per_number[harasser] == 1),
-                  ("the persistent harasser got exactly one reply for 10 messages",
-                   per_number[persistent] == 1),
-                  ("the caller got one reply", per_number[caller] == 1),
-                  ("every scheduled reply reached the outbox", len(mine) == scheduled)]
+        kill_switch = self.kill_switch or end.get("kill_switch") == "on"
+        if kill_switch:
+            self.say(f"   the kill switch is on: the receiver refused "
+                     f"{receiver_changes(start, end).get('KillSwitch', 0)} webhook(s), the "
+                     f"sender dropped {sender.get('KillSwitch', 0)} pending reply(ies)")
+            checks = [("nobody got more than one reply", max(per_number.values(), default=0)
+                       <= 1),
+                      ("each scheduled reply was sent or dropped by the kill switch",
+                       len(mine) + sender.get("KillSwitch", 0) >= scheduled)]
+        else:
+            checks = [("the harasser got one reply", per_number[harasser] == 1),
+                      ("the persistent harasser got exactly one reply for 10 messages",
+                       per_number[persistent] == 1),
+                      ("the caller got one reply", per_number[caller] == 1),
+                      ("every scheduled reply reached the outbox", len(mine) == scheduled)]
         for label, ok in checks:
             self.say(f"   [{'ok' if ok else 'FAILED'}] {label}")
         return 0 if all(ok for _, ok in checks) else 1
@@ -302,7 +422,8 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     demo = sub.add_parser("demo", help="the whole story: harasser, persistent harasser, "
                                        "caller, flood, forgery, then the replies")
-    demo.add_argument("--flood", type=int, default=25, help="distinct senders [%(default)s]")
+    demo.add_argument("--flood", type=non_negative, default=25,
+                      help="distinct senders [%(default)s]")
     demo.add_argument("--max-wait", type=float, default=60,
                       help="longest real wait for the replies; beyond it, skip the delay "
                            "[%(default)s s]")
@@ -311,20 +432,22 @@ def _parser() -> argparse.ArgumentParser:
     sms.add_argument("sender", help="E.164 number, e.g. +33612345678")
     sms.add_argument("--to", help="decoy number or campaign id [first campaign]")
     sms.add_argument("--body", default="salut, ça va ?")
-    sms.add_argument("--count", type=int, default=1, help="messages to send [1]")
+    sms.add_argument("--count", type=positive, default=1, help="messages to send [1]")
     sms.add_argument("--forged", action="store_true", help="sign with a wrong token")
-    call = sub.add_parser("call", help="call the decoy (prints the voicemail TwiML)")
+    call = sub.add_parser("call", help="call the decoy (prints the outcome and the voicemail)")
     call.add_argument("caller")
     call.add_argument("--to", help="decoy number or campaign id [first campaign]")
     flood = sub.add_parser("flood", help="N distinct random senders text the decoy once")
-    flood.add_argument("count", type=int)
+    flood.add_argument("count", type=positive)
     flood.add_argument("--to", help="decoy number or campaign id [first campaign]")
     sub.add_parser("outbox", help="the messages the fake Twilio API accepted (masked)")
     sub.add_parser("stats", help="the functions' metric counts, pending schedules, DLQ")
     fail = sub.add_parser("fail", help="make the fake Twilio fail the next sends")
     fail.add_argument("error", type=int, help="429, 500, 503, 21211, 21408, 21610, 21614, "
                                               "or a 30xxx carrier error (e.g. 30007)")
-    fail.add_argument("--times", type=int, default=1, help="how many sends [1]; 0 clears")
+    fail.add_argument("--times", type=non_negative, default=1,
+                      help="how many sends [1]; 0 clears; the sender tries 3 times (1 + 2 "
+                           "Lambda retries) before the DLQ")
     skipping = sub.add_parser("skip", help="pending replies act as if SECONDS of their delay "
                                            "had passed")
     skipping.add_argument("seconds", type=float, help="e.g. 3600")
@@ -339,20 +462,33 @@ def main(argv: list[str] | None = None, out: TextIO = sys.stdout) -> int:
     except (StackUnavailable, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # `outbox | head`: the reader left. Python's signal docs, "Note on SIGPIPE": point
+        # stdout at devnull so the interpreter's final flush does not raise again.
+        with contextlib.suppress(OSError, ValueError):  # stdout may not be a file (tests)
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141  # 128 + SIGPIPE, as a shell reports a command killed by it
 
 
 def _run(args: argparse.Namespace, stack: LocalStack, out: TextIO) -> int:
-    def show(answer: Answer) -> None:
-        out.write(f"HTTP {answer.status} {answer.body}\n")
-
     if args.command == "demo":
         return Demo(stack, out, args.to).run(args.flood, args.max_wait)
-    if args.command == "sms":
-        for _ in range(args.count):
-            show(send_sms(stack, args.sender, stack.decoy_number(args.to), args.body,
-                          forged=args.forged))
-    elif args.command == "call":
-        show(send_call(stack, args.caller, stack.decoy_number(args.to)))
+    if args.command in ("sms", "call"):
+        campaign = stack.campaign(args.to)
+        who = args.sender if args.command == "sms" else args.caller
+        for i in range(1, (args.count if args.command == "sms" else 1) + 1):
+            before = stats(stack)
+            if args.command == "sms":
+                answer = send_sms(stack, who, campaign["number"], args.body, forged=args.forged)
+            else:
+                answer = send_call(stack, who, campaign["number"])
+            line = outcome_line(stack, answer, receiver_changes(before, stats(stack)), who,
+                                campaign)
+            out.write(f"{args.command} {i} from {mask(who)} to {campaign['id']}: {line}\n")
+            if args.command == "call":
+                voicemail = spoken_text(answer.body)
+                out.write(f"   voicemail: «{voicemail}»\n" if voicemail else
+                          f"   {answer.body.strip()}: the call is not answered, not billed\n")
     elif args.command == "flood":
         campaign = stack.campaign(args.to)
         before = stats(stack)
@@ -372,9 +508,14 @@ def _run(args: argparse.Namespace, stack: LocalStack, out: TextIO) -> int:
     elif args.command == "stats":
         out.write(json.dumps(stats(stack), indent=2) + "\n")
     elif args.command == "fail":
-        out.write(json.dumps(fail_next(stack, args.error, args.times)) + "\n")
+        pending = fail_next(stack, args.error, args.times)
+        out.write(f"fake Twilio: the next {args.times} send(s) answer {args.error} "
+                  f"(pending failures: {json.dumps(pending)})\n")
     elif args.command == "skip":
-        out.write(json.dumps(skip(stack, args.seconds)) + "\n")
+        skip(stack, args.seconds)
+        pending = stats(stack)["pending_schedules"]
+        out.write(f"skipped {args.seconds:g} s of every pending reply's delay; due ones fire "
+                  f"now ({pending} schedule(s) pending)\n")
     return 0
 
 

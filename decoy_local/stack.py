@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import base64
 import contextlib
+import errno
 import io
 import json
 import logging
@@ -22,7 +23,7 @@ import traceback
 import uuid
 import warnings
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -109,6 +110,7 @@ class Functions:
         self._lock = threading.Lock()
         self.totals: Counter[str] = Counter()
         self.by_campaign: dict[str, Counter[str]] = {}
+        self.by_function: dict[str, Counter[str]] = {}  # who counted it: receiver or sender
 
     def invoke(self, logical_id: str, event: dict[str, Any]) -> Invocation:
         name = f"decoy-{logical_id}"
@@ -124,6 +126,7 @@ class Functions:
                 except Exception as exc:  # reported to the caller, as Lambda reports failures
                     error = exc
             counted, campaign = self._record(captured.getvalue())
+            self.by_function.setdefault(logical_id, Counter()).update(counted)
         return Invocation(result, counted, campaign, error)
 
     def _record(self, output: str) -> tuple[list[str], str | None]:
@@ -147,7 +150,8 @@ class Functions:
     def stats(self) -> dict[str, Any]:
         with self._lock:
             return {"metrics": dict(self.totals),
-                    "campaigns": {c: dict(v) for c, v in self.by_campaign.items()}}
+                    "campaigns": {c: dict(v) for c, v in self.by_campaign.items()},
+                    "functions": {f: dict(v) for f, v in self.by_function.items()}}
 
 
 def _emf(line: str) -> tuple[str | None, dict[str, float]] | None:
@@ -204,15 +208,17 @@ class LocalStack:
             "TwilioAuthTokenParameter": self.secrets["auth_token"],
             "SenderHashKeyParameter": self.secrets["hash_key"]}, template=template)
 
-        self.twilio = FakeTwilio(self.secrets["account_sid"], self.secrets["auth_token"],
-                                 port=opts.twilio_port, on_message=self._outbox_line)
+        with _binding("--twilio-port", opts.twilio_port):
+            self.twilio = FakeTwilio(self.secrets["account_sid"], self.secrets["auth_token"],
+                                     port=opts.twilio_port, on_message=self._outbox_line)
         self._stoppers.append(self.twilio.stop)
-        self.gateway = Gateway(
-            {route: self._route_target(logical_id)
-             for route, logical_id in http_api_routes(template).items()},
-            port=opts.port, throttle=TokenBucket(*http_api_throttling(template)),
-            controls={"GET /_local/stats": lambda _: (200, self.stats()),
-                      "POST /_local/skip": self._skip})
+        with _binding("--port", opts.port):
+            self.gateway = Gateway(
+                {route: self._route_target(logical_id)
+                 for route, logical_id in http_api_routes(template).items()},
+                port=opts.port, throttle=TokenBucket(*http_api_throttling(template)),
+                controls={"GET /_local/stats": lambda _: (200, self.stats()),
+                          "POST /_local/skip": self._skip})
         self._stoppers.append(self.gateway.stop)
 
         os.environ.update(self._function_environment(template))
@@ -320,7 +326,16 @@ class LocalStack:
                       paginator.paginate(GroupName=self.stack.schedule_group))
         attributes = self.clients["sqs"].get_queue_attributes(
             QueueUrl=self.stack.dlq_url, AttributeNames=["ApproximateNumberOfMessages"])
+        from decoy.runtime import KILL_SWITCH_ON
+
+        try:
+            value = self.clients["ssm"].get_parameter(
+                Name=self.stack.parameters["KillSwitchParameter"])["Parameter"]["Value"]
+        except Exception:  # missing or unreadable: the functions fail closed (on)
+            value = "on"
+        kill_switch = "on" if value.strip().lower() in KILL_SWITCH_ON else "off"
         return {**self.functions.stats(), "pending_schedules": pending,
+                "kill_switch": kill_switch,
                 "dead_letters": int(attributes["Attributes"]["ApproximateNumberOfMessages"]),
                 "outbox": len(self.twilio.outbox), "time_scale": self.clock.scale}
 
@@ -370,7 +385,8 @@ class LocalStack:
         w(f"  template   {_relative(ROOT / 'template.yaml')} defaults"
           + (f", overridden: {overrides}" if overrides else ""))
         w(f"  logs       functions' JSON logs {logs}; stats: GET /_local/stats")
-        w("ready: in another terminal, `make demo` (or python -m decoy_local.simulator --help)")
+        w("ready: in another terminal, `make demo` "
+          "(or .venv/bin/python -m decoy_local.simulator --help)")
 
     def _write_state(self) -> None:
         settings = self.runtime.settings
@@ -418,6 +434,33 @@ class LocalStack:
             stopper = self._stoppers.pop()
             with contextlib.suppress(Exception):  # stop everything else even if one fails
                 stopper()
+
+
+class PortInUse(OSError):
+    """A port of the stack is taken (by another `make run`?): says which one."""
+
+
+@contextlib.contextmanager
+def _binding(flag: str, port: int) -> Iterator[None]:
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno != errno.EADDRINUSE:
+            raise
+        raise PortInUse(f"port {port} ({flag}) is already in use, maybe by another `make run`: "
+                        f"stop it, or pass {flag} with another port (0 picks a free one)"
+                        ) from None
+
+
+def _port(text: str) -> int:
+    """argparse type: a TCP port, 0 meaning any free one."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is not a port: 0-65535 (0 = any free port)")
+    return port
 
 
 def aws_environment(endpoint: str, region: str = REGION) -> dict[str, str]:
@@ -490,11 +533,11 @@ def parse_args(argv: list[str] | None = None) -> Options:
         prog="python -m decoy_local.stack",
         description="Run the decoy number service locally: moto (AWS), the real handlers "
                     "behind a local HTTP API, a scheduler loop and a fake Twilio API.")
-    parser.add_argument("--port", type=int, default=DEFAULT_PORT,
+    parser.add_argument("--port", type=_port, default=DEFAULT_PORT,
                         help=f"webhook (HTTP API) port; 0 = any free port [{DEFAULT_PORT}]")
-    parser.add_argument("--twilio-port", type=int, default=DEFAULT_TWILIO_PORT,
+    parser.add_argument("--twilio-port", type=_port, default=DEFAULT_TWILIO_PORT,
                         help=f"fake Twilio API port [{DEFAULT_TWILIO_PORT}]")
-    parser.add_argument("--moto-port", type=int, default=0, help="moto server port [any free]")
+    parser.add_argument("--moto-port", type=_port, default=0, help="moto server port [any free]")
     parser.add_argument("--time-scale", type=float,
                         default=float(os.environ.get("TIME_SCALE", DEFAULT_TIME_SCALE)),
                         help="divide every schedule's delay by this: 360 makes the 1 h reply "
@@ -534,8 +577,15 @@ def main(argv: list[str] | None = None) -> int:
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stopping.set())
     stack = LocalStack(options)
+    # A first run after an install compiles every module's bytecode: tell why it takes a while.
+    stack.console.write("starting: moto (AWS), the handlers, the scheduler loop, the fake "
+                        "Twilio API...")
     try:
         stack.start()
+    except PortInUse as exc:
+        stack.stop()
+        print(f"cannot start: {exc}", file=sys.stderr)
+        return 1
     except OSError as exc:
         stack.stop()
         print(f"cannot start: {exc} (a port in use? another `make run`? see --port, "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, replace
@@ -36,7 +37,7 @@ def _common() -> argparse.ArgumentParser:
                         metavar="STATE_FILE",
                         help="operate the local stack (`make run`) that wrote STATE_FILE "
                              f"(default {local.STATE_FILE.relative_to(ROOT)}): its moto, fake "
-                             "Twilio API and names; flags still win. After any NUMBER.")
+                             "Twilio API and names; flags still win.")
     return common
 
 
@@ -147,7 +148,10 @@ def run_stats(args: argparse.Namespace, aws: Aws, stack: Stack, now: float) -> i
     today = stats.Today(day=clock.utc_day(now), budget=budget,
                         used=stats.budget_used_today(aws("dynamodb"), table, now),
                         kill_switch="on" if switch.is_on(value) else "off")
-    if not args.no_metrics:
+    if getattr(args, "local_stack", None) is not None:  # the local stack's own EMF counts
+        today = replace(today, counts=stats.counts_from_local(
+            local.local_stats(args.local_stack), [c.id for c in load_campaigns()]))
+    elif not args.no_metrics:
         namespace = resolve(args.namespace,
                             lambda: stack.parameter("MetricsNamespace", "--namespace"))
         campaigns = [c.id for c in load_campaigns()]
@@ -243,14 +247,24 @@ def _use_local(args: argparse.Namespace) -> tuple[str, Stack, Callable[[], float
     """The local stack's region, names and clock; its twilio URL for connect, no CloudWatch
     for stats."""
     running = local.load(args.local)
-    for flag, value in (("twilio_api_base_url", running.twilio_url), ("no_metrics", True)):
-        if flag in vars(args) and not getattr(args, flag):  # this subcommand's flag, not given
-            setattr(args, flag, value)
+    if "twilio_api_base_url" in vars(args) and not args.twilio_api_base_url:
+        args.twilio_api_base_url = running.twilio_url  # connect: the fake Twilio API
+    if "no_metrics" in vars(args) and not args.no_metrics:
+        args.local_stack = running  # stats: counts from the stack, not CloudWatch
     return running.region, local.use(running, args.local), running.now
+
+
+def _number_after_local(args: argparse.Namespace) -> None:
+    """`connect --local +33…`: --local took the number for its STATE_FILE; give it back."""
+    if (args.local is not None and "numbers" in vars(args) and not args.local.exists()
+            and re.fullmatch(r"\+?\d{6,15}", str(args.local))):
+        args.numbers = [*args.numbers, str(args.local)]
+        args.local = local.STATE_FILE
 
 
 def main(argv: Sequence[str] | None = None, now: Callable[[], float] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    _number_after_local(args)
     try:
         if args.local is not None:  # its day is the stack's day, whatever --clock-start said
             region, stack, stack_now = _use_local(args)

@@ -70,6 +70,19 @@ def counts_today(cloudwatch: Any, namespace: str, service: str, campaigns: list[
     return counts
 
 
+def counts_from_local(local_stats: dict[str, Any], campaigns: list[str]
+                      ) -> dict[str, dict[str, int]]:
+    """The same table from a local stack's GET /_local/stats (its EMF counts since it started:
+    a local stack's day begins when `make run` does)."""
+    counts = {c: dict.fromkeys(OUTCOMES, 0) for c in [TOTAL, *campaigns]}
+    columns = {TOTAL: local_stats.get("metrics", {}), **local_stats.get("campaigns", {})}
+    for column, values in columns.items():
+        row = counts.setdefault(column, dict.fromkeys(OUTCOMES, 0))
+        for name in OUTCOMES:
+            row[name] = int(values.get(name, 0))
+    return counts
+
+
 def render(today: Today) -> list[str]:
     lines = [f"Decoy number, {today.day} (UTC, since 00:00): anonymous counts",
              f"  kill switch   {today.kill_switch}",

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import io
+import json
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -12,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from decoy_local import ROOT
+from decoy_local import ROOT, simulator
 from decoy_local.fake_twilio import DEMO_SMS_URL
 from decoy_local.simulator import (
     LocalStack,
@@ -184,6 +187,90 @@ def test_twilio_21610_opts_the_sender_out_of_any_later_reply(running):
 
     assert stats(stack)["metrics"]["OptedOut"] == before + 1
     assert replies_to(running, harasser) == []
+
+
+def simulate(running: Running, *argv: str) -> tuple[int, str]:
+    """`python -m decoy_local.simulator --state STATE ...`, in this process."""
+    out = io.StringIO()
+    code = simulator.main(["--state", str(running.state), *argv], out=out)
+    return code, out.getvalue()
+
+
+def test_simulator_sms_and_call_say_the_outcome_of_each_request(running):
+    harasser, caller = running.numbers(2)
+
+    code, printed = simulate(running, "sms", harasser, "--count", "7")
+    outcomes = [re.search(r"HTTP 200 (\w+)", line)[1] for line in printed.splitlines()]
+    assert code == 0
+    assert outcomes == ["Scheduled"] + ["Counted"] * 4 + ["BlockedQuota"] * 2
+    assert "due in 3600 s" in printed.splitlines()[0]
+
+    code, printed = simulate(running, "call", caller)
+    assert code == 0
+    assert "HTTP 200 Scheduled" in printed and "voicemail: «" in printed
+
+    code, printed = simulate(running, "sms", harasser, "--forged")
+    assert "HTTP 403 ForgedSignature" in printed
+
+
+def test_a_national_format_number_is_blocked_and_the_simulator_says_why(running):
+    code, printed = simulate(running, "sms", "0612345678")
+
+    assert code == 0
+    assert "BlockedCountry" in printed and "not an E.164 number" in printed
+    assert "+33 then the number without its leading 0" in printed
+
+
+def test_the_demo_under_the_kill_switch_says_so_and_fails_nothing(running):
+    stack = running.stack
+    pending = running.numbers(1)[0]
+    assert send_sms(stack, pending, stack.decoy_number()).status == 200  # scheduled, not due
+    assert ops(running, "kill-switch", "on").returncode == 0
+    try:
+        out = io.StringIO()
+        code = simulator.Demo(stack, out).run(flood=2, max_wait=0)
+        before = stats(stack)
+        skip(stack, DELAY)  # the reply pending from before: the sender drops it
+        assert wait_for(lambda: simulator.sender_changes(before, stats(stack)), 15)
+        after = stats(stack)
+    finally:
+        assert ops(running, "kill-switch", "off").returncode == 0
+    printed = out.getvalue()
+
+    assert code == 0, printed
+    assert "the kill switch is ON" in printed
+    assert "[FAILED]" not in printed
+    assert "receiver: KillSwitch 14, ForgedSignature 1" in printed  # 1 + 10 + 1 + 2 refused
+    # Counted where it happened: the sender's drop is not a receiver outcome.
+    assert set(simulator.sender_changes(before, after)) == {"KillSwitch"}  # every pending one
+    assert simulator.receiver_changes(before, after) == Counter()
+    assert replies_to(running, pending) == []
+
+
+def test_ops_stats_local_shows_the_counts_table_of_the_local_stack(running):
+    shown = ops(running, "stats")
+
+    received = int(stats(running.stack)["metrics"]["Received"])
+    assert shown.returncode == 0, shown.stderr
+    assert re.search(rf"^  Received +{received} ", shown.stdout, re.M), shown.stdout
+
+
+def test_a_stale_state_file_gets_one_line_naming_it(running, tmp_path):
+    state = json.loads(running.state.read_text())
+    with socket.socket() as probe:  # a loopback port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    state["api_url"] = f"http://127.0.0.1:{port}"  # pid still alive: the stack's own
+    stale = tmp_path / "stack.json"
+    stale.write_text(json.dumps(state))
+
+    shown = subprocess.run([sys.executable, "-m", "decoy_ops", "stats", "--local", str(stale)],
+                           cwd=ROOT, capture_output=True, text=True, timeout=30, check=False)
+
+    assert shown.returncode == 1
+    assert shown.stderr.strip().splitlines() == [
+        f"error: {stale} is stale: nothing answers at http://127.0.0.1:{port} (the stack that "
+        "wrote it has stopped): start it again with `make run`"]
 
 
 def test_a_flood_of_distinct_senders_stops_at_the_daily_budget(running):
