@@ -23,7 +23,7 @@ import boto3
 import pytest
 from conftest import ACCOUNT, NOW, REGION, _reset_caches, schedules
 from sam_template import pseudo_parameters, resolve, transformed
-from twilio_fakes import api_event, call_form, sms_form, status_form
+from twilio_fakes import api_event, call_form, sms_form, status_form, usage_form
 
 from decoy_local.scheduler import fire_due
 from receiver.app import lambda_handler as receive
@@ -238,6 +238,8 @@ def functional_path(aws: Any, run: Callable[..., Any], context: Any, twilio_api:
     status = run("ReceiverFunction", receive,
                  api_event("/status", status_form("delivered"), query="campaign=fr"), context)
     assert status["statusCode"] == 200, status["body"]
+    usage = run("ReceiverFunction", receive, api_event("/usage", usage_form()), context)
+    assert usage["statusCode"] == 200, usage["body"]  # the kill switch is now on
 
 
 def test_each_role_allows_exactly_what_the_functional_path_does(

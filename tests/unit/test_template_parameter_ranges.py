@@ -68,6 +68,8 @@ APP_ONLY_ENV = {
     "DAILY_REPLY_BUDGET": "a counter compared in a DynamoDB condition",
     "OPT_OUT_SECONDS": "added to now for a TTL attribute (any epoch)",
     "KILL_SWITCH_CACHE_SECONDS": "powertools' cache max_age, in process",
+    "DAILY_ANSWERED_CALL_BUDGET": "a counter compared in a DynamoDB condition",
+    "REPLY_VALIDITY_PERIOD_SECONDS": "Twilio's ValidityPeriod (1-36000, the Parameter's range)",
 }
 
 
