@@ -32,9 +32,9 @@ from urllib.parse import parse_qs, parse_qsl, urlsplit
 from decoy.segments import count_segments
 from decoy_local.webhooks import new_sid, post_form, status_form
 
-MESSAGES_PATH = re.compile(r"^/2010-04-01/Accounts/(AC[0-9a-fA-F]{32})/Messages\.json$")
-NUMBERS_PATH = re.compile(r"^/2010-04-01/Accounts/(AC[0-9a-fA-F]{32})/IncomingPhoneNumbers"
-                          r"(?:/(PN[0-9a-fA-F]{32}))?\.json$")
+MESSAGES_PATH = re.compile(r"/2010-04-01/Accounts/(AC[0-9a-fA-F]{32})/Messages\.json\Z")
+NUMBERS_PATH = re.compile(r"/2010-04-01/Accounts/(AC[0-9a-fA-F]{32})/IncomingPhoneNumbers"
+                          r"(?:/(PN[0-9a-fA-F]{32}))?\.json\Z")
 # What update() may set on an IncomingPhoneNumber: form name -> resource field.
 NUMBER_FIELDS = {name: re.sub(r"(?<!^)([A-Z])", r"_\1", name).lower() for name in (
     "FriendlyName", "SmsUrl", "SmsMethod", "SmsFallbackUrl", "SmsFallbackMethod",
@@ -268,7 +268,7 @@ def _handler_for(fake: FakeTwilio) -> type[BaseHTTPRequestHandler]:
 
         def do_GET(self) -> None:
             url = urlsplit(self.path)
-            match = NUMBERS_PATH.match(url.path)
+            match = NUMBERS_PATH.fullmatch(url.path)
             if url.path == "/_local/outbox":
                 self._json(200, {"messages": fake.messages()})
             elif url.path == "/_local/failures":
@@ -291,7 +291,7 @@ def _handler_for(fake: FakeTwilio) -> type[BaseHTTPRequestHandler]:
                 self._failures(raw)
                 return
             form = dict(parse_qsl(raw, keep_blank_values=True))
-            message, number = MESSAGES_PATH.match(path), NUMBERS_PATH.match(path)
+            message, number = MESSAGES_PATH.fullmatch(path), NUMBERS_PATH.fullmatch(path)
             if number and not number.group(2):  # buying a number: not faked
                 number = None
             route = message or number

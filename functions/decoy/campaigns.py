@@ -18,10 +18,10 @@ from decoy.voices import voice_problem
 
 DEFAULT_FILE = Path(__file__).with_name("campaigns.json")
 SUPPORTED_VERSION = 1
-_CAMPAIGN_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,31}$")  # a metric dimension and a URL query
-_LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Z]{2})?$")
-_MESSAGING_SERVICE_SID = re.compile(r"^MG[0-9a-f]{32}$")
-_ALPHANUMERIC_ID = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}$")
+_CAMPAIGN_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,31}\Z")  # a metric dimension and a URL query
+_LANGUAGE = re.compile(r"[a-z]{2,3}(-[A-Z]{2})?\Z")
+_MESSAGING_SERVICE_SID = re.compile(r"MG[0-9a-f]{32}\Z")
+_ALPHANUMERIC_ID = re.compile(r"(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}\Z")
 _QUOTA_FIELDS = {
     "max_messages_per_sender": 1,
     "replies_per_sender": 0,
@@ -143,12 +143,12 @@ def _reply_from(raw: Any, where: str) -> ReplyFrom:
         return ReplyFrom("number")
     if kind == "messaging_service":
         sid = _field(raw, "reply_from.sid", where)
-        if not _MESSAGING_SERVICE_SID.match(sid):
+        if not _MESSAGING_SERVICE_SID.fullmatch(sid):
             raise ConfigError(f"{where}: field 'reply_from.sid' must look like MG + 32 hex digits")
         return ReplyFrom(kind, sid)
     if kind == "alphanumeric":
         sender_id = _field(raw, "reply_from.id", where)
-        if not _ALPHANUMERIC_ID.match(sender_id):
+        if not _ALPHANUMERIC_ID.fullmatch(sender_id):
             raise ConfigError(
                 f"{where}: field 'reply_from.id' must be 1-11 letters, digits or spaces, "
                 "with at least one letter"
@@ -176,7 +176,7 @@ def _voicemail(raw: Any, where: str, language: str) -> Voicemail:
         raise ConfigError(f"{where}: field 'voicemail.listen_seconds' must be 1-60")
     voice = _field(raw, "voicemail.voice", where, required=False)
     spoken = _field(raw, "voicemail.language", where, required=False) or language
-    if not _LANGUAGE.match(spoken):
+    if not _LANGUAGE.fullmatch(spoken):
         raise ConfigError(f"{where}: field 'voicemail.language' must look like 'fr-FR'")
     problem = voice and voice_problem(voice, spoken)
     if problem:
@@ -228,7 +228,7 @@ def parse_campaign(raw: Any, index: int, max_segments: int) -> Campaign:
     if not isinstance(raw, Mapping):
         raise ConfigError(f"{where}: must be an object")
     campaign_id = _field(raw, "id", where)
-    if not _CAMPAIGN_ID.match(campaign_id):
+    if not _CAMPAIGN_ID.fullmatch(campaign_id):
         raise ConfigError(f"{where}: field 'id' must be 1-32 of a-z, 0-9 and '-'")
     where = f"campaign '{campaign_id}'"
     _no_unknown_fields(raw, "campaign", where)
@@ -236,7 +236,7 @@ def parse_campaign(raw: Any, index: int, max_segments: int) -> Campaign:
     if not is_e164(number):
         raise ConfigError(f"{where}: field 'number' must be an E.164 number like +33900000000")
     language = _field(raw, "language", where)
-    if not _LANGUAGE.match(language):
+    if not _LANGUAGE.fullmatch(language):
         raise ConfigError(f"{where}: field 'language' must look like 'fr-FR'")
     reply = _sms_text(raw, "reply", where, max_segments, required=True)
     help_reply = _sms_text(raw, "help_reply", where, max_segments, required=False)

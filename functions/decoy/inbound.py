@@ -23,7 +23,7 @@ STOP_WORDS = frozenset({"STOP", "STOPALL", "ARRET", "ARRETE", "STOPP", "UNSUBSCR
 HELP_WORDS = frozenset({"HELP", "AIDE", "INFO", "HULP"})
 DELIVERY_STATUSES = frozenset({"queued", "sending", "sent", "delivered", "undelivered", "failed",
                                "partially_delivered", "read", "accepted", "scheduled", "canceled"})
-_ERROR_CODE = re.compile(r"^\d{1,6}$")
+_ERROR_CODE = re.compile(r"\d{1,6}\Z")
 
 
 def _keyword(body: str) -> str:
@@ -195,7 +195,7 @@ def record_status(webhook: Webhook, rt: Runtime) -> str:
     logger.set_correlation_id(webhook.form.get("MessageSid") or None)
     count(metric_name("Status", status))
     error = webhook.form.get("ErrorCode", "")
-    if _ERROR_CODE.match(error):
+    if _ERROR_CODE.fullmatch(error):
         count(f"Error{error}")
     logger.info("delivery status", extra={"campaign": campaign.id, "status": status,
                                           "error_code": error or None})

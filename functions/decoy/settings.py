@@ -7,7 +7,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-_CALLING_CODE = re.compile(r"^[1-9]\d{0,2}$")
+_CALLING_CODE = re.compile(r"[1-9]\d{0,2}\Z")
 
 
 class ConfigError(ValueError):
@@ -38,7 +38,7 @@ def parse_calling_codes(raw: str, field: str) -> tuple[str, ...]:
     if not codes:
         raise ConfigError(f"{field} must list at least one calling code")
     for code in codes:
-        if not _CALLING_CODE.match(code):
+        if not _CALLING_CODE.fullmatch(code):
             raise ConfigError(f"{field}: {code!r} is not a calling code (1-3 digits)")
     return codes
 
