@@ -106,6 +106,16 @@ class Campaigns:
     def by_id(self, campaign_id: str) -> Campaign | None:
         return self._by_id.get(campaign_id)
 
+    def for_reply_sender(self, from_: str, messaging_service_sid: str = "") -> Campaign | None:
+        """The one campaign whose replies come from this sender (a status callback's own
+        From / MessagingServiceSid); None when no campaign or several match."""
+        found = [c for c in self if (
+            (c.reply_from.kind == "messaging_service" and messaging_service_sid
+             and c.reply_from.value == messaging_service_sid)
+            or (c.reply_from.kind == "number" and from_ and c.number == from_)
+            or (c.reply_from.kind == "alphanumeric" and from_ and c.reply_from.value == from_))]
+        return found[0] if len(found) == 1 else None
+
     def check_limits(self, base: Limits) -> None:
         """Fail at cold start when a campaign's quotas contradict the deployment's limits."""
         for campaign in self:

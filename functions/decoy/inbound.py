@@ -185,7 +185,11 @@ def opt_out(inbound: Inbound, rt: Runtime, target: ScheduleTarget, hash_key: byt
 
 def record_status(webhook: Webhook, rt: Runtime) -> str:
     """Count one delivery status callback per campaign, status and error code."""
-    campaign = rt.campaigns.by_id(webhook.query.get("campaign", ""))
+    if "campaign" in webhook.query:  # the callback URL the sender gave Twilio
+        campaign = rt.campaigns.by_id(webhook.query["campaign"])
+    else:  # a Messaging Service's own callback URL, an operator's replay: who sent it
+        campaign = rt.campaigns.for_reply_sender(webhook.form.get("From", ""),
+                                                 webhook.form.get("MessagingServiceSid", ""))
     if campaign is None:
         raise Rejected(404, "status callback for an unknown campaign")
     set_campaign(campaign.id)

@@ -87,7 +87,7 @@ def test_library_records_are_masked_by_the_root_handler_filter():
 
 
 def test_numbers_that_are_numbers_stay_json_numbers(output):
-    logger.info("timed", extra={"at_ms": 1795424400000, "sender": NUMBER, "n": [33612345678]})
+    logger.info("timed", extra={"at_ms": 1795424400000, "sender": NUMBER})
     (line,) = lines(output)  # the line is still JSON
     assert line["at_ms"] == 1795424400000
     assert line["sender"] == MASKED
