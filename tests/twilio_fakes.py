@@ -103,7 +103,7 @@ class FakeTwilioApi:
         self.attempts = 0
         self.lists = 0
         self.failures: list[Callable[[Any], tuple[int, dict[str, str], str]]] = []
-        self.list_failures: list[Callable[[Any], tuple[int, dict[str, str], str]]] = []
+        self.list_failures: list[Callable[[Any], tuple[int, dict[str, str], str]] | None] = []
         self.now = now
         mock.add_callback(responses.POST, self.URL, callback=self._create)
         mock.add_callback(responses.GET, self.URL, callback=self._list)
@@ -142,8 +142,13 @@ class FakeTwilioApi:
 
         self.failures.extend([drop] * times)
 
-    def fail_list_next(self, failure: int | Exception, times: int = 1) -> None:
-        """The Messages list answers `failure` (an HTTP status) or raises it (a dropped call)."""
+    def succeed_next(self, times: int = 1) -> None:
+        """The next sends are created and answered normally (a step in a planned sequence)."""
+        self.failures.extend([self._accept] * times)
+
+    def fail_list_next(self, failure: int | Exception | None, times: int = 1) -> None:
+        """The Messages list answers `failure` (an HTTP status), raises it (a dropped call),
+        or (None) answers normally: a step in a planned sequence."""
 
         def fail(_request: Any) -> tuple[int, dict[str, str], str]:
             if isinstance(failure, Exception):
@@ -151,7 +156,7 @@ class FakeTwilioApi:
             return failure, {"Content-Type": "application/json"}, json.dumps(
                 {"status": failure, "code": 20500, "message": "simulated", "more_info": ""})
 
-        self.list_failures.extend([fail] * times)
+        self.list_failures.extend([None if failure is None else fail] * times)
 
     def during_next_send(self, action: Callable[[], Any]) -> None:
         """Run `action` while the next request is in flight (a concurrent invocation)."""
@@ -186,8 +191,9 @@ class FakeTwilioApi:
         from email.utils import parsedate_to_datetime
 
         self.lists += 1
-        if self.list_failures:
-            return self.list_failures.pop(0)(request)
+        planned = self.list_failures.pop(0) if self.list_failures else None
+        if planned is not None:
+            return planned(request)
         query = {k: v[0] for k, v in parse_qs(urlsplit(request.url).query).items()}
         found = [m for m in reversed(self.messages)
                  if query.get("To", m["to"]) == m["to"]
