@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from decoy import shield, twiml
+from decoy import optout, shield, twiml
 from decoy.campaigns import HELP, REPLY, Campaign
 from decoy.clock import next_utc_midnight
 from decoy.observability import count, logger, set_campaign
@@ -165,19 +165,36 @@ def _decide(inbound: Inbound, rt: Runtime, target: ScheduleTarget, hash_key: byt
 
 def opt_out(inbound: Inbound, rt: Runtime, target: ScheduleTarget, hash_key: bytes,
             now: float) -> None:
-    """STOP: never message this sender again, and cancel a reply still pending."""
+    """STOP: never message this sender again, and cancel a reply still pending.
+
+    When DynamoDB cannot record it, the STOP is queued in Scheduler (decoy.optout): the
+    sender records it a minute later and, meanwhile, refuses to reply to this sender.
+    """
     key = sender_key(inbound.sender, hash_key)
     opt_out_seconds = rt.settings.limits.opt_out_seconds
+    rt.blocked.add(key, now + opt_out_seconds)  # this container refuses at once, whatever
     try:
         pending = shield.record_opt_out(rt.dynamodb, rt.settings.table_name, key, now,
                                         opt_out_seconds)
+    except (ClientError, BotoCoreError) as exc:
+        try:
+            optout.queue_opt_out(rt.scheduler, target, key, inbound.sid, now)
+        except (ClientError, BotoCoreError) as queue_exc:
+            logger.error("opt-out lost: neither recorded nor queued", extra={
+                "error": _code(exc), "queue_error": _code(queue_exc)})
+            count("OptOutFailed")
+            return
+        logger.warning("opt-out not recorded, queued for the sender", extra={
+            "error": _code(exc)})
+        count("OptOutQueued")
+        return
+    try:
         cancelled = sum(cancel_reply(rt.scheduler, target.group_name, sid) for sid in pending)
     except (ClientError, BotoCoreError) as exc:
-        # The sender re-checks the opt-out before sending, so a failure here is logged only.
-        logger.warning("opt-out not fully recorded", extra={"error": _code(exc)})
-        count("OptOutFailed")
-        return
-    rt.blocked.add(key, now + opt_out_seconds)
+        # Recorded: the sender re-checks the opt-out before sending, so nothing goes out.
+        logger.warning("opt-out recorded, pending reply not cancelled", extra={
+            "error": _code(exc)})
+        cancelled = 0
     count("OptOut")
     logger.info("sender opted out", extra={"campaign": inbound.campaign.id,
                                            "cancelled": cancelled, "sender": mask(inbound.sender)})

@@ -21,7 +21,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
 from botocore.exceptions import BotoCoreError, ClientError
 
-from decoy import shield
+from decoy import optout, shield
 from decoy.campaigns import REPLY, Campaign
 from decoy.observability import count, logger, set_campaign
 from decoy.phone import mask
@@ -233,6 +233,9 @@ def _deliver(campaign: Campaign, order: ReplyOrder, rt: Runtime, secrets: Secret
     except GetParameterError:
         raise TransientSendError("kill switch unreadable") from None  # never a silent drop
     if shield.is_opted_out(rt.dynamodb, table, order.sender_key, now):
+        return {"outcome": "OptedOut"}
+    # A STOP that DynamoDB could not record waits in Scheduler; unsure = raise, never send.
+    if optout.opt_out_pending(rt.scheduler, delivery.schedule_group_name, order.sender_key):
         return {"outcome": "OptedOut"}
     client = twilio_client(secrets.account_sid, secrets.auth_token, delivery.twilio_api_base_url)
     params = message_params(campaign, order.to, delivery.status_callback_url, order.text)

@@ -129,6 +129,7 @@ class Delivery:
 
     status_callback_url: str | None
     twilio_api_base_url: str | None
+    schedule_group_name: str  # where a queued opt-out waits (decoy.optout)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Delivery:
@@ -136,4 +137,5 @@ class Delivery:
         return cls(
             status_callback_url=env.get("STATUS_CALLBACK_URL", "").strip() or None,
             twilio_api_base_url=env.get("TWILIO_API_BASE_URL", "").strip() or None,
+            schedule_group_name=_required(env, "SCHEDULE_GROUP_NAME"),
         )

@@ -123,9 +123,10 @@ RECEIVER_FAULTS = {
     "voice call while dynamodb is throttled": ReceiverFault(
         "dynamodb:UpdateItem", THROTTLED["dynamodb"], ALL_ATTEMPTS, "StoreFailed", 0, 3,
         "counter write failed, nothing scheduled", route="/voice"),
-    "STOP while dynamodb is throttled": ReceiverFault(
-        "dynamodb:UpdateItem", THROTTLED["dynamodb"], ALL_ATTEMPTS, "OptOutFailed", 0, 3,
-        "opt-out not fully recorded", extra={"Body": "STOP"}),
+    "STOP while dynamodb is throttled (queued in Scheduler)": ReceiverFault(
+        "dynamodb:UpdateItem", THROTTLED["dynamodb"], ALL_ATTEMPTS, "OptOutQueued", 1, 3,
+        "opt-out not recorded, queued for the sender",
+        error="ProvisionedThroughputExceededException", extra={"Body": "STOP"}),
     "first message: transaction throttled once": ReceiverFault(
         "dynamodb:TransactWriteItems", THROTTLED["dynamodb"], 1, "Scheduled", 1, 2, budget=1,
         first_message=True),
