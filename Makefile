@@ -7,7 +7,7 @@ AUDIT_VENV := .venv-audit
 REQS := requirements.txt requirements-dev.txt $(wildcard functions/*/requirements.txt)
 
 .DEFAULT_GOAL := help
-.PHONY: help run demo test lint format build validate audit bench bench-flood campaigns ops clean
+.PHONY: help run demo test test-shifted lint format build validate audit bench bench-flood campaigns ops screenshots clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -35,6 +35,16 @@ demo: $(VENV)/.installed  ## send signed webhooks to a running `make run`
 
 test: $(VENV)/.installed  ## unit, functional and integration tests
 	$(BIN)/python -m pytest
+
+screenshots: $(VENV)/.installed  ## docs/console*.png: the browser test, saving the page (needs chromium)
+	CONSOLE_SCREENSHOTS=docs $(BIN)/python -m pytest tests/integration/test_console_browser.py
+
+# The suite must pass on any day and hour: run it with this process tree's clock moved
+# (tests/shifted_clock/sitecustomize.py, time-machine), by default to a leap day's last seconds.
+SHIFT_TO ?= 2028-02-29T23:59:50Z
+test-shifted: $(VENV)/.installed  ## the suite again, its clock moved to SHIFT_TO (a leap day's last seconds)
+	DECOY_CLOCK_SHIFT=$(SHIFT_TO) PYTHONPATH=tests/shifted_clock $(BIN)/python -m pytest \
+	  -W "ignore:Module already imported so cannot be rewritten:pytest.PytestAssertRewriteWarning" $(ARGS)
 
 lint: $(VENV)/.installed  ## ruff on everything
 	$(BIN)/ruff check .

@@ -22,6 +22,8 @@ _TEXT_TYPES = ("text/", "application/json", "application/xml", "application/java
 Target = Callable[[dict[str, Any]], dict[str, Any]]
 # A local control endpoint: the JSON request body in, (status, JSON-able answer) out.
 Control = Callable[[Any], tuple[int, Any]]
+# A local page or file: (query, lower-cased headers) in, (status, headers, body) out.
+Page = Callable[[dict[str, str], dict[str, str]], tuple[int, dict[str, str], bytes]]
 
 POLL = 0.05  # seconds between shutdown checks: a quick Ctrl-C
 
@@ -114,9 +116,11 @@ class Gateway:
 
     def __init__(self, routes: dict[str, Target], port: int = 0,
                  throttle: TokenBucket | None = None,
-                 controls: dict[str, Control] | None = None):
+                 controls: dict[str, Control] | None = None,
+                 pages: dict[str, Page] | None = None):
         self.routes = routes
         self.controls = controls or {}
+        self.pages = pages or {}  # GET only: the local console's page and files
         self.throttle = throttle
         self.server = ThreadingHTTPServer(("127.0.0.1", port), _handler_for(self))
         self.server.daemon_threads = True
@@ -166,7 +170,13 @@ def _handler_for(gateway: Gateway) -> type[BaseHTTPRequestHandler]:
                             b'{"message":"Request Entity Too Large"}', close=True)
                 return
             body = self.rfile.read(length)
-            path = urlsplit(self.path).path
+            url = urlsplit(self.path)
+            path = url.path
+            page = gateway.pages.get(path) if method == "GET" else None
+            if page is not None:
+                self._reply(*page(dict(parse_qsl(url.query)),
+                                  {k.lower(): v for k, v in self.headers.items()}))
+                return
             control = gateway.controls.get(f"{method} {path}")
             if control is not None:
                 self._control(control, body)

@@ -81,23 +81,28 @@ class ScaledDelays:
 
     A schedule created at C for time T fires at C + (T - C) / scale: with scale 360 the
     one-hour reply delay takes 10 s however long the stack has been up. The functions
-    keep the real clock, so quotas, windows and the daily budget are not sped up.
+    keep this clock unscaled, so quotas, windows and the daily budget are not sped up.
+    `offset` (seconds) sets that clock apart from the real one (--clock-start), so a run
+    can start on any day and hour; moto stamps CreationDate with the real clock.
     """
 
-    def __init__(self, scale: float = 1.0, real: Callable[[], float] = time.time):
+    def __init__(self, scale: float = 1.0, real: Callable[[], float] = time.time,
+                 offset: float = 0.0):
         if scale <= 0:
             raise ValueError("time scale must be positive")
         self.scale = scale
+        self.offset = offset
         self._real = real
-        self._skips: list[tuple[float, float]] = []  # (real time of the skip, seconds skipped)
+        self._skips: list[tuple[float, float]] = []  # (time of the skip, seconds skipped)
         self._lock = threading.Lock()
 
     def now(self) -> float:
-        return self._real()
+        """The functions' clock: the real one moved by `offset`."""
+        return self._real() + self.offset
 
     def due(self, detail: dict[str, Any]) -> float:
-        """When a schedule (GetSchedule answer) fires, in real time."""
-        created = detail["CreationDate"].timestamp()
+        """When a schedule (GetSchedule answer) fires, on this clock."""
+        created = detail["CreationDate"].timestamp() + self.offset
         with self._lock:
             skipped = sum(seconds for at, seconds in self._skips if at >= created)
         return created + (scheduled_time(detail) - created - skipped) / self.scale
@@ -107,7 +112,7 @@ class ScaledDelays:
         if seconds < 0:
             raise ValueError("seconds must be >= 0")
         with self._lock:
-            self._skips.append((self._real(), seconds))
+            self._skips.append((self.now(), seconds))
 
 
 class SchedulerLoop(threading.Thread):

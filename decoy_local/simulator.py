@@ -49,6 +49,7 @@ class LocalStack:
     campaigns: list[dict[str, Any]]
     parameters: dict[str, str]
     outputs: dict[str, str]  # named as the deployed stack's CloudFormation Outputs
+    clock_offset: float = 0.0  # the functions' clock minus the real one (--clock-start)
 
     @classmethod
     def load(cls, path: Path = STATE_FILE) -> LocalStack:
@@ -58,7 +59,11 @@ class LocalStack:
             raise StackUnavailable(f"no {path}: start the stack first (`make run`)") from None
         if not _alive(int(state.get("pid", 0))):
             raise StackUnavailable(f"the stack recorded in {path} is not running: `make run`")
-        return cls(**{name: state[name] for name in cls.__dataclass_fields__})
+        return cls(**{name: state[name] for name in cls.__dataclass_fields__ if name in state})
+
+    def now(self) -> float:
+        """The stack's clock, as its functions read it."""
+        return time.time() + self.clock_offset
 
     def campaign(self, campaign_id: str | None = None) -> dict[str, Any]:
         for campaign in self.campaigns:

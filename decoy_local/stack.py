@@ -24,7 +24,7 @@ import warnings
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 from urllib.parse import parse_qsl
@@ -33,6 +33,7 @@ import boto3
 
 from decoy.phone import mask, mask_all
 from decoy_local import ROOT
+from decoy_local.console import install as install_console
 from decoy_local.fake_twilio import FakeTwilio, OutboxMessage
 from decoy_local.gateway import Gateway, TokenBucket
 from decoy_local.lambda_context import LambdaContext
@@ -67,6 +68,7 @@ class Options:
     state_dir: Path = STATE_DIR
     json_logs: bool = False
     poll_seconds: float = 0.5
+    clock_start: float | None = None  # epoch the functions' clock starts at (None: real time)
 
 
 @dataclass
@@ -174,7 +176,8 @@ class LocalStack:
         self.secrets = {"account_sid": "AC" + secrets.token_hex(16),
                         "auth_token": secrets.token_hex(16),
                         "hash_key": secrets.token_urlsafe(32)}
-        self.clock = ScaledDelays(options.time_scale)
+        offset = 0.0 if options.clock_start is None else options.clock_start - time.time()
+        self.clock = ScaledDelays(options.time_scale, offset=offset)
         self._stoppers: list[Callable[[], None]] = []
         self.state_file = options.state_dir / "stack.json"
 
@@ -216,6 +219,7 @@ class LocalStack:
         # Lambda's own retries of the sender (Scheduler invokes it asynchronously).
         self.sender_retries = int(template["Resources"]["SenderFunction"]["Properties"]
                                   ["EventInvokeConfig"]["MaximumRetryAttempts"])
+        self._use_clock()
         self.functions = Functions(_load_handlers(self._functions_log()), self.console)
         self.runtime = _cold_start()
         self.twilio.own([c.number for c in self.runtime.campaigns])
@@ -227,8 +231,17 @@ class LocalStack:
         self._stoppers.append(self.loop.stop)
         self.loop.start()
         self._write_state()
+        self.web = install_console(self.gateway, self.state_file, self.clients)
         self._banner()
         return self
+
+    def _use_clock(self) -> None:
+        """The handlers read this stack's clock (moved by --clock-start), as tests set theirs."""
+        from decoy import clock
+
+        real_now = clock.now
+        clock.now = self.clock.now
+        self._stoppers.append(lambda: setattr(clock, "now", real_now))
 
     def _function_environment(self, template: dict[str, Any]) -> dict[str, str]:
         refs = {"SenderFunction.Arn": f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:decoy-sender",
@@ -342,10 +355,14 @@ class LocalStack:
         w = self.console.write
         w("decoy number: local stack (Ctrl-C stops it)")
         w(f"  webhooks   {self.gateway.url}  POST /sms /voice /status (API Gateway HTTP API v2)")
+        w(f"  console    {self.gateway.url}/  in a browser: text the decoy, watch the outbox")
         w(f"  Twilio     {self.twilio.url}  fake REST API; outbox: GET /_local/outbox, "
           "numbers: GET /_local/numbers")
         w(f"  AWS        {self.aws_url}  moto: {self.stack.table_name}, "
           f"{self.stack.schedule_group}, DLQ")
+        if self.clock.offset:
+            started = datetime.fromtimestamp(self.clock.now(), UTC).isoformat(timespec="seconds")
+            w(f"  clock      the functions' clock reads {started} (--clock-start)")
         w(f"  delays     time scale {scale:g}: the {delay} s reply delay takes "
           f"{delay / scale:g} s (--time-scale)")
         w(f"  campaigns  {campaigns}")
@@ -369,6 +386,7 @@ class LocalStack:
         state = {
             "pid": os.getpid(), "api_url": self.gateway.url, "twilio_url": self.twilio.url,
             "aws_url": self.aws_url, "region": REGION, "time_scale": self.clock.scale,
+            "clock_offset": self.clock.offset,
             "reply_delay_seconds": int(self.stack.parameters["ReplyDelaySeconds"]),
             "parameters": parameters, "outputs": outputs,
             "account_sid": self.secrets["account_sid"],
@@ -449,6 +467,21 @@ def _relative(path: Path) -> str:
     return str(path)
 
 
+def _epoch(text: str) -> float:
+    """--clock-start's value: epoch seconds, or an ISO 8601 time (UTC unless it says)."""
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is neither epoch seconds nor an ISO 8601 time such as "
+            "2028-02-29T23:59:50Z") from None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
+
+
 def parse_args(argv: list[str] | None = None) -> Options:
     parser = argparse.ArgumentParser(
         prog="python -m decoy_local.stack",
@@ -471,6 +504,10 @@ def parse_args(argv: list[str] | None = None) -> Options:
     parser.add_argument("--state-dir", type=Path, default=STATE_DIR,
                         help="where stack.json (for the simulator) and functions.log go "
                              f"[{_relative(STATE_DIR)}]")
+    parser.add_argument("--clock-start", type=_epoch, metavar="WHEN",
+                        help="start the functions' clock at WHEN (ISO 8601 UTC such as "
+                             "2028-02-29T23:59:50Z, or epoch seconds) instead of now; it "
+                             "then runs at real speed [now]")
     parser.add_argument("--json-logs", action="store_true",
                         help="print the functions' JSON logs on the console too")
     args = parser.parse_args(argv)
@@ -484,7 +521,8 @@ def parse_args(argv: list[str] | None = None) -> Options:
         parameters[name.strip()] = value.strip()
     return Options(port=args.port, twilio_port=args.twilio_port, moto_port=args.moto_port,
                    time_scale=args.time_scale, parameters=parameters,
-                   state_dir=args.state_dir.resolve(), json_logs=args.json_logs)
+                   state_dir=args.state_dir.resolve(), json_logs=args.json_logs,
+                   clock_start=args.clock_start)
 
 
 def main(argv: list[str] | None = None) -> int:

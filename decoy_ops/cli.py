@@ -192,20 +192,22 @@ def twilio_error(exc: TwilioException) -> str:
     return f"Twilio API: {reason}" + (f" (HTTP {status})" if status else "")
 
 
-def _use_local(args: argparse.Namespace) -> tuple[str, Stack]:
-    """The local stack's region and names; its twilio URL for connect, no CloudWatch for stats."""
+def _use_local(args: argparse.Namespace) -> tuple[str, Stack, Callable[[], float]]:
+    """The local stack's region, names and clock; its twilio URL for connect, no CloudWatch
+    for stats."""
     running = local.load(args.local)
     for flag, value in (("twilio_api_base_url", running.twilio_url), ("no_metrics", True)):
         if flag in vars(args) and not getattr(args, flag):  # this subcommand's flag, not given
             setattr(args, flag, value)
-    return running.region, local.use(running, args.local)
+    return running.region, local.use(running, args.local), running.now
 
 
 def main(argv: Sequence[str] | None = None, now: Callable[[], float] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        if args.local is not None:
-            region, stack = _use_local(args)
+        if args.local is not None:  # its day is the stack's day, whatever --clock-start said
+            region, stack, stack_now = _use_local(args)
+            now = now or stack_now
             aws = Aws(args.region or region)
         else:
             aws = Aws(args.region or samconfig_defaults()["region"])

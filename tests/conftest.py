@@ -36,6 +36,16 @@ SECRETS = {"TwilioAccountSidParameter": ACCOUNT_SID, "TwilioAuthTokenParameter":
            "SenderHashKeyParameter": HASH_KEY}
 
 
+def pytest_report_header() -> str:
+    """Say which clock this run is on: `make test-shifted` moves it (tests/shifted_clock)."""
+    import datetime
+    import os
+
+    real = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
+    shift = os.environ.get("DECOY_CLOCK_SHIFT")
+    return f"clock: {real}" + (f" (shifted from DECOY_CLOCK_SHIFT={shift})" if shift else "")
+
+
 @pytest.fixture
 def lambda_context() -> LambdaContext:
     return LambdaContext()
@@ -135,10 +145,25 @@ def schedule_inputs(aws: Aws) -> list[dict[str, Any]]:
     return [json.loads(s["Target"]["Input"]) for s in schedules(aws)]
 
 
-@pytest.fixture
-def at(monkeypatch: pytest.MonkeyPatch) -> Callable[[float], float]:
-    """Move the handlers' clock: at(t) makes clock.now() return t (NOW to start with),
-    and powertools idempotency's clock too (its records' expiry)."""
+class TestClock:
+    """The one clock every in-process handler, the ops command and powertools idempotency read
+    in tests: frozen at NOW until a test moves it, whatever the machine's date and hour."""
+
+    def __init__(self, start: float = NOW):
+        self.t = start
+
+    def now(self) -> float:
+        return self.t
+
+    def move(self, t: float) -> float:
+        self.t = t
+        return t
+
+
+@pytest.fixture(autouse=True)
+def test_clock(monkeypatch: pytest.MonkeyPatch) -> TestClock:
+    """Autouse: no test lets a handler read the real clock (issue 13: a budget written with
+    the real day and read at NOW passed only on the day it was written)."""
     import datetime
     import types
 
@@ -146,23 +171,25 @@ def at(monkeypatch: pytest.MonkeyPatch) -> Callable[[float], float]:
 
     from decoy import clock
 
-    current = {"t": NOW}
-    monkeypatch.setattr(clock, "now", lambda: current["t"])
+    frozen = TestClock()
+    monkeypatch.setattr(clock, "now", frozen.now)
 
     class ClockDatetime(datetime.datetime):
         @classmethod
         def now(cls, tz=None):  # type: ignore[override]
-            return datetime.datetime.fromtimestamp(current["t"], tz)
+            return datetime.datetime.fromtimestamp(frozen.t, tz)
 
     clock_module = types.SimpleNamespace(**{**vars(datetime), "datetime": ClockDatetime})
     for module in (base, datarecord, dynamodb):
         monkeypatch.setattr(module, "dt", clock_module)
+    return frozen
 
-    def move(t: float) -> float:
-        current["t"] = t
-        return t
 
-    return move
+@pytest.fixture
+def at(test_clock: TestClock) -> Callable[[float], float]:
+    """Move the handlers' clock: at(t) makes clock.now() return t (NOW to start with),
+    and powertools idempotency's clock too (its records' expiry)."""
+    return test_clock.move
 
 
 def fire_all(aws: Aws, context: Any, now: float) -> list[dict[str, Any]]:

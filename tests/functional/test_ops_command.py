@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import boto3
 import pytest
 import responses
-from conftest import schedules
+from conftest import NOW, schedules
 from twilio_fakes import FakeTwilioNumbers, api_event, sms_form
 
 from decoy.campaigns import load_campaigns
@@ -18,17 +18,16 @@ from decoy_ops.cli import SERVICE, main
 from receiver.app import lambda_handler as receive
 
 DECOY = "+33939000001"
-NOW = 1_795_424_400.0  # 2026-11-23T09:00:00Z
 SMS_URL = "https://abc123.execute-api.eu-west-3.amazonaws.com/sms"
 VOICE_URL = "https://abc123.execute-api.eu-west-3.amazonaws.com/voice"
 E164 = re.compile(r"\+\d{8,15}")
 
 
 @pytest.fixture
-def ops(capsys):
-    """Run the command in-process; return (exit status, stdout, stderr)."""
+def ops(capsys, test_clock):
+    """Run the command in-process on the handlers' clock; return (exit status, stdout, stderr)."""
     def run(*argv: str) -> tuple[int, str, str]:
-        status = main(list(argv), now=lambda: NOW)
+        status = main(list(argv), now=test_clock.now)
         out, err = capsys.readouterr()
         return status, out, err
     return run

@@ -31,6 +31,7 @@ from decoy_local.simulator import (
 )
 
 BUDGET = 12
+CLOCK_START = "2026-11-23T09:00:00Z"  # the stack's clock: no test here can cross UTC midnight
 STARTUP_SECONDS = 60  # generous: a cold import of moto on a busy 2-core machine
 DELAY = 3600
 
@@ -67,7 +68,7 @@ def running(tmp_path_factory):
             [sys.executable, "-m", "decoy_local.stack", "--port", "0", "--twilio-port", "0",
              "--time-scale", "1", "--param", f"DailyReplyBudget={BUDGET}",
              "--param", "KillSwitchCacheSeconds=0",  # the ops test's kill switch acts at once
-             "--state-dir", str(state_dir)],
+             "--clock-start", CLOCK_START, "--state-dir", str(state_dir)],
             cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
     run = Running(process, console, state_dir / "stack.json")
 
@@ -217,6 +218,7 @@ def test_the_ops_command_connects_counts_and_kills_the_local_stack(running):
     shown = ops(running, "stats")
     used = int(stats(stack)["metrics"].get("BudgetUsed", 0))
     assert shown.returncode == 0, shown.stderr
+    assert "Decoy number, 2026-11-23 (UTC" in shown.stdout  # the stack's day, not the machine's
     assert f"{used} used of {BUDGET}, {BUDGET - used} left" in shown.stdout
     assert "kill switch   off" in shown.stdout
 

@@ -38,3 +38,16 @@ def test_a_skip_shortens_the_schedules_pending_then_and_not_later_ones():
 def test_time_scale_must_be_positive():
     with pytest.raises(ValueError, match="positive"):
         ScaledDelays(0)
+
+
+def test_an_offset_clock_moves_the_functions_time_and_keeps_each_delay():
+    """--clock-start: moto stamps CreationDate on the real clock, the functions read the
+    moved one; a schedule still fires its own (scaled) delay after its creation."""
+    real = 1_000.0
+    delays = ScaledDelays(10, real=lambda: real, offset=5_000.0)
+    created_on_functions_clock = real + 5_000
+    detail = {"CreationDate": datetime.fromtimestamp(real, UTC),
+              "ScheduleExpression": at_expression(created_on_functions_clock + 3600)}
+
+    assert delays.now() == 6_000
+    assert delays.due(detail) == 6_360

@@ -1,0 +1,333 @@
+"""The local console: one page at / of `make run`, and the /_local/console/ endpoints it calls.
+
+Nothing here takes a shortcut into the functions: texts and calls are signed Twilio webhooks
+POSTed to the local HTTP API (as `make demo` sends them), the counters are the functions'
+own metric counts, the budget is read as `decoy_ops stats` reads it, and the kill switch is
+turned as `decoy_ops kill-switch` turns it. The browser never gets a clear number it was
+not typed: the outbox and every answer show numbers masked.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import re
+import threading
+import time
+from collections import Counter
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+from string import Template
+from typing import Any
+from urllib.parse import parse_qsl
+
+from decoy import clock
+from decoy.phone import mask, mask_all
+from decoy_local.gateway import Control, Gateway, Target
+from decoy_local.simulator import (
+    LocalStack,
+    StackUnavailable,
+    metric_changes,
+    mobile_numbers,
+    outbox,
+    send_call,
+    send_sms,
+    skip,
+    spoken_text,
+    stats,
+)
+from decoy_ops import switch
+from decoy_ops.stats import budget_used_today
+
+STATIC = Path(__file__).with_name("static")
+LANGUAGES = ("en", "fr")
+FLOOD_DEFAULT = 30  # beyond the local DailyReplyBudget (20): the budget shield shows
+FLOOD_MAX = 200  # one click never sends more than this, all to 127.0.0.1
+FLOOD_SECONDS = 60  # nor for longer than this
+MAX_NUMBER = 32
+MAX_BODY = 1600  # Twilio's own limit for one message
+# The counters' columns: (string key, metric names summed).
+COLUMNS = (("col_received", ("Received",)), ("col_scheduled", ("Scheduled",)),
+           ("col_quota", ("BlockedQuota",)), ("col_budget", ("BlockedBudget",)),
+           ("col_country", ("BlockedCountry",)), ("col_kill", ("KillSwitch",)),
+           ("col_forged", ("ForgedSignature",)), ("col_sent", ("Sent",)),
+           ("col_delivered", ("StatusDelivered",)),
+           ("col_failed", ("StatusUndelivered", "StatusFailed", "SendFailed")))
+FILES = {"/console.css": ("console.css", "text/css; charset=utf-8"),
+         "/console.js": ("console.js", "text/javascript; charset=utf-8")}
+SECURITY_HEADERS = {  # all of it comes from this server: no inline script, no other origin
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; "
+                               "frame-ancestors 'none'; form-action 'self'",
+    "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store"}
+
+
+class ConsoleError(ValueError):
+    """Bad input from the page: answered 400 with this one-line reason."""
+
+
+def strings(lang: str) -> dict[str, str]:
+    """The page's texts in `lang` (en or fr)."""
+    table = json.loads((STATIC / "strings.json").read_text(encoding="utf-8"))
+    return table[lang]
+
+
+def language(query: dict[str, str], headers: dict[str, str]) -> str:
+    """?lang=fr|en first, then the browser's first preference, then English."""
+    wanted = query.get("lang", "").lower()
+    if wanted in LANGUAGES:
+        return wanted
+    preferred = headers.get("accept-language", "").split(",")[0].strip().lower()
+    return "fr" if preferred.startswith("fr") else "en"
+
+
+def status_of_callback(event: dict[str, Any]) -> tuple[str, str] | None:
+    """(MessageSid, MessageStatus) of a status-callback event, None if it carries none."""
+    body = event.get("body") or ""
+    if event.get("isBase64Encoded"):
+        body = base64.b64decode(body).decode("utf-8", "replace")
+    form = dict(parse_qsl(body, keep_blank_values=True))
+    sid, status = form.get("MessageSid", ""), form.get("MessageStatus", "")
+    return (sid, status) if sid and status else None
+
+
+def outcomes(changes: Counter[str]) -> list[str]:
+    """The receiver outcomes one webhook produced, without the bookkeeping counts."""
+    return [name for name in sorted(changes) if changes[name] > 0
+            and name not in ("Received", "BudgetUsed")]
+
+
+def answer_of(twiml: str) -> dict[str, str]:
+    """What the harasser's phone gets from a TwiML answer."""
+    if "<Reject" in twiml:
+        return {"kind": "rejected"}
+    spoken = spoken_text(twiml)
+    if spoken:
+        return {"kind": "voicemail", "text": spoken}
+    if "<Message" in twiml:  # never sent by this service (replies come later), shown if it were
+        match = re.search(r"<Message[^>]*>(.*?)</Message>", twiml, re.S)
+        return {"kind": "message", "text": html.unescape(match.group(1)) if match else ""}
+    return {"kind": "nothing"}
+
+
+class WebConsole:
+    """The page and its endpoints, for one running stack (`install` wires them in)."""
+
+    def __init__(self, stack: LocalStack, ssm: Any, dynamodb: Any):
+        self.stack = stack
+        self.ssm = ssm
+        self.dynamodb = dynamodb
+        self.kill_switch_parameter = stack.outputs["KillSwitchParameterName"]
+        self.budget = int(stack.outputs["DailyReplyBudget"])
+        self._statuses: dict[str, str] = {}  # MessageSid -> last status the receiver accepted
+        self._lock = threading.Lock()
+        self._flooding = threading.Lock()
+
+    def install(self, gateway: Gateway) -> WebConsole:
+        """Serve / and the console's files and endpoints; watch the status callbacks."""
+        gateway.pages.update({"/": self.page, **_files()})
+        gateway.controls.update({route: _guarded(control) for route, control in {
+            "GET /_local/console/state": lambda _: (200, self.state()),
+            "POST /_local/console/sms": self.sms, "POST /_local/console/call": self.call,
+            "POST /_local/console/flood": self.flood,
+            "POST /_local/console/kill-switch": self.kill_switch,
+            "POST /_local/console/skip": self.skip_delay}.items()})
+        gateway.routes["POST /status"] = self._watch(gateway.routes["POST /status"])
+        return self
+
+    # -- what the browser loads ---------------------------------------------------------
+
+    def page(self, query: dict[str, str], headers: dict[str, str]
+             ) -> tuple[int, dict[str, str], bytes]:
+        lang = language(query, headers)
+        text = strings(lang)
+        values = {key: html.escape(value) for key, value in text.items()}
+        options = "\n".join(
+            f'<option value="{html.escape(c["id"])}">{html.escape(c["id"])} '
+            f'({html.escape(mask(c["number"]))})</option>' for c in self.stack.campaigns)
+        first_code = self.stack.campaigns[0]["allowed_country_codes"][0]
+        values.update(
+            lang=lang, other_lang="fr" if lang == "en" else "en", campaign_options=options,
+            example_number=html.escape(f"+{first_code}{'6' if first_code == '33' else '4'}"
+                                       "12345678"),
+            flood_default=str(FLOOD_DEFAULT), flood_max=str(FLOOD_MAX),
+            strings_json=html.escape(json.dumps(text, ensure_ascii=False)))
+        body = Template((STATIC / "console.html").read_text(encoding="utf-8"))
+        data = body.substitute(values).encode()
+        return 200, {"Content-Type": "text/html; charset=utf-8", **SECURITY_HEADERS}, data
+
+    # -- what the page polls ------------------------------------------------------------
+
+    def state(self) -> dict[str, Any]:
+        """Counters, budget, kill switch and the outbox (masked), as the page shows them."""
+        with self._lock:  # first: a status shown is then always in the counts read after it
+            statuses = dict(self._statuses)
+        counts = stats(self.stack)
+        rows = [{"campaign": c["id"], "counts": _columns(counts["campaigns"].get(c["id"], {}))}
+                for c in self.stack.campaigns]
+        # The handlers' own clock (the stack moves it with --clock-start): the same day.
+        used = budget_used_today(self.dynamodb, self.stack.outputs["TableName"], clock.now())
+        value = switch.read(self.ssm, self.kill_switch_parameter)
+        return {
+            "columns": [key for key, _ in COLUMNS],
+            "campaigns": rows, "total": _columns(counts["metrics"]),
+            "budget": {"limit": self.budget, "used": used, "left": max(self.budget - used, 0)},
+            "kill_switch": switch.is_on(value),
+            "kill_switch_cache_seconds": int(self.stack.parameters.get(
+                "KillSwitchCacheSeconds", 0)),
+            "pending": counts["pending_schedules"], "dead_letters": counts["dead_letters"],
+            "delay_seconds": self.stack.reply_delay_seconds / self.stack.time_scale,
+            "outbox": [_reply_row(m, statuses.get(m["sid"])) for m in outbox(self.stack)],
+        }
+
+    # -- what the page does -------------------------------------------------------------
+
+    def sms(self, request: Any) -> tuple[int, dict[str, Any]]:
+        """The typed message, as Twilio's signed 'message comes in' webhook."""
+        campaign, sender = self._campaign(request), _number(request)
+        body = _field(request, "body", MAX_BODY, default="salut, ça va ?")
+        forged = bool(request.get("forged"))
+        before = stats(self.stack)
+        answer = send_sms(self.stack, sender, campaign["number"], body, forged=forged)
+        return 200, self._answer(answer.status, answer.body, before)
+
+    def call(self, request: Any) -> tuple[int, dict[str, Any]]:
+        """A call, as Twilio's signed 'call comes in' webhook."""
+        campaign, caller = self._campaign(request), _number(request)
+        before = stats(self.stack)
+        answer = send_call(self.stack, caller, campaign["number"])
+        return 200, self._answer(answer.status, answer.body, before)
+
+    def flood(self, request: Any) -> tuple[int, dict[str, Any]]:
+        """`count` distinct random senders text the decoy once each (127.0.0.1 only)."""
+        campaign = self._campaign(request)
+        try:
+            count = int(request.get("count", FLOOD_DEFAULT))
+        except (TypeError, ValueError):
+            raise ConsoleError("count must be a whole number") from None
+        if not 1 <= count <= FLOOD_MAX:
+            raise ConsoleError(f"count must be between 1 and {FLOOD_MAX}")
+        if not self._flooding.acquire(blocking=False):
+            return 409, {"message": "a flood is already running"}
+        try:
+            before = stats(self.stack)
+            started = time.monotonic()
+            statuses: Counter[int] = Counter()
+            for number in mobile_numbers(campaign["allowed_country_codes"][0], count):
+                if time.monotonic() - started > FLOOD_SECONDS:
+                    break
+                statuses[send_sms(self.stack, number, campaign["number"]).status] += 1
+            elapsed = time.monotonic() - started
+            changes = metric_changes(before, stats(self.stack))
+        finally:
+            self._flooding.release()
+        return 200, {"sent": sum(statuses.values()), "seconds": round(elapsed, 1),
+                     "http": {str(k): v for k, v in sorted(statuses.items())},
+                     "outcomes": {name: changes[name] for name in sorted(changes)
+                                  if changes[name] > 0 and name != "BudgetUsed"}}
+
+    def kill_switch(self, request: Any) -> tuple[int, dict[str, Any]]:
+        """Turn the kill switch on or off, as `decoy_ops kill-switch on|off` does."""
+        on = _object(request).get("on")
+        if not isinstance(on, bool):
+            raise ConsoleError("on must be true or false")
+        switch.turn(self.ssm, self.kill_switch_parameter, on)
+        return 200, {"kill_switch": switch.is_on(switch.read(self.ssm,
+                                                             self.kill_switch_parameter))}
+
+    def skip_delay(self, _: Any) -> tuple[int, dict[str, Any]]:
+        """Pending replies act as if their whole delay had passed (the stack's /_local/skip)."""
+        return 200, skip(self.stack, self.stack.reply_delay_seconds)
+
+    # -- helpers ------------------------------------------------------------------------
+
+    def _answer(self, status: int, body: str, before: dict[str, Any]) -> dict[str, Any]:
+        changes = metric_changes(before, stats(self.stack))
+        answer = answer_of(body) if status < 400 else {"kind": "refused",
+                                                       "text": body[:200]}
+        scheduled = changes.get("Scheduled", 0) > 0
+        return {"http": status, **answer, "outcomes": outcomes(changes),
+                "reply_due_in": (self.stack.reply_delay_seconds / self.stack.time_scale
+                                 if scheduled else None)}
+
+    def _campaign(self, request: Any) -> dict[str, Any]:
+        _object(request)
+        try:
+            return self.stack.campaign(str(request.get("campaign") or "") or None)
+        except ValueError:
+            raise ConsoleError(f"unknown campaign {request.get('campaign')!r}") from None
+
+    def _watch(self, target: Target) -> Target:
+        """The /status route, remembering each status the receiver accepted (2xx)."""
+        def watched(event: dict[str, Any]) -> dict[str, Any]:
+            result = target(event)
+            callback = status_of_callback(event)
+            if callback and int(result.get("statusCode", 200)) < 400:
+                with self._lock:
+                    self._statuses[callback[0]] = callback[1]
+            return result
+
+        return watched
+
+
+def _files() -> dict[str, Any]:
+    def serve(name: str, content_type: str) -> Any:
+        def file(query: dict[str, str], headers: dict[str, str]
+                 ) -> tuple[int, dict[str, str], bytes]:
+            return 200, {"Content-Type": content_type, **SECURITY_HEADERS}, \
+                (STATIC / name).read_bytes()
+        return file
+    return {path: serve(name, kind) for path, (name, kind) in FILES.items()}
+
+
+def _object(request: Any) -> dict[str, Any]:
+    if not isinstance(request, dict):
+        raise ConsoleError("expected a JSON object")
+    return request
+
+
+def _guarded(control: Control) -> Control:
+    """Bad input is a 400 with its reason (the gateway's), a stack that fails to answer a 502."""
+    def guarded(request: Any) -> tuple[int, Any]:
+        try:
+            return control(request)
+        except (OSError, StackUnavailable) as exc:
+            return 502, {"message": mask_all(str(exc))}
+
+    return guarded
+
+
+def _field(request: Any, name: str, limit: int, default: str | None = None) -> str:
+    value = _object(request).get(name, default)
+    if not isinstance(value, str) or not value.strip():
+        raise ConsoleError(f"{name} is required")
+    if len(value) > limit:
+        raise ConsoleError(f"{name} is longer than {limit} characters")
+    return value
+
+
+def _number(request: Any) -> str:
+    # Sent as typed: the receiver's own filters judge it (that is the point of the page).
+    return _field(request, "from", MAX_NUMBER).strip()
+
+
+def _columns(metrics: dict[str, float]) -> dict[str, int]:
+    return {key: int(sum(metrics.get(name, 0) for name in names)) for key, names in COLUMNS}
+
+
+def _reply_row(message: dict[str, Any], callback_status: str | None) -> dict[str, Any]:
+    try:
+        sent_at = parsedate_to_datetime(message["date_created"]).strftime("%H:%M:%S")
+    except (TypeError, ValueError):
+        sent_at = ""
+    return {"sid": message["sid"], "time": sent_at, "to": mask(message["to"]),
+            "campaign": message.get("campaign") or "-", "text": message["body"],
+            "segments": message.get("num_segments", 1),
+            "status": callback_status or "awaiting", "error_code": message.get("error_code")}
+
+
+def install(gateway: Gateway, state_file: Path, clients: dict[str, Any]) -> WebConsole:
+    """The console of the stack that wrote `state_file`, served by `gateway`."""
+    return WebConsole(LocalStack.load(state_file), clients["ssm"],
+                      clients["dynamodb"]).install(gateway)
