@@ -151,9 +151,12 @@ def skip(stack: LocalStack, seconds: float) -> dict[str, Any]:
     return _json(f"{stack.api_url}/_local/skip", {"seconds": seconds})
 
 
-def fail_next(stack: LocalStack, error: int, times: int = 1) -> dict[str, Any]:
-    """Make the fake Twilio answer the next `times` sends with `error` (429, 500, 21610...)."""
-    return _json(f"{stack.twilio_url}/_local/failures", {"error": error, "times": times})
+def fail_next(stack: LocalStack, error: int | str, times: int = 1,
+              created: bool = False) -> dict[str, Any]:
+    """Make the fake Twilio answer the next `times` sends with `error` (429, 500, 21610,
+    502 or "garbage"/"reset"/"timeout"...); created=True: after creating the message."""
+    return _json(f"{stack.twilio_url}/_local/failures",
+                 {"error": error, "times": times, "created": created})
 
 
 def wait_for(condition: Callable[[], bool], timeout: float, interval: float = 0.2) -> bool:
@@ -317,8 +320,11 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("outbox", help="the messages the fake Twilio API accepted (masked)")
     sub.add_parser("stats", help="the functions' metric counts, pending schedules, DLQ")
     fail = sub.add_parser("fail", help="make the fake Twilio fail the next sends")
-    fail.add_argument("error", type=int, help="429, 500, 503, 21211, 21408, 21610, 21614, "
-                                              "or a 30xxx carrier error (e.g. 30007)")
+    fail.add_argument("error", type=lambda v: v if v in ("garbage", "reset", "timeout")
+                      else int(v), help="429, 500, 502, 503, 504, 21211, 21408, 21610, "
+                      "21614, a 30xxx carrier error (e.g. 30007), garbage, reset or timeout")
+    fail.add_argument("--created", action="store_true",
+                      help="create the message first, then fail (5xx, garbage, reset, timeout)")
     fail.add_argument("--times", type=int, default=1, help="how many sends [1]; 0 clears")
     skipping = sub.add_parser("skip", help="pending replies act as if SECONDS of their delay "
                                            "had passed")
@@ -367,7 +373,7 @@ def _run(args: argparse.Namespace, stack: LocalStack, out: TextIO) -> int:
     elif args.command == "stats":
         out.write(json.dumps(stats(stack), indent=2) + "\n")
     elif args.command == "fail":
-        out.write(json.dumps(fail_next(stack, args.error, args.times)) + "\n")
+        out.write(json.dumps(fail_next(stack, args.error, args.times, args.created)) + "\n")
     elif args.command == "skip":
         out.write(json.dumps(skip(stack, args.seconds)) + "\n")
     return 0
