@@ -71,6 +71,8 @@ def queue_opt_out(scheduler: Any, target: ScheduleTarget, sender_key: str, sid: 
 def opt_out_pending(scheduler: Any, group: str, sender_key: str) -> bool:
     """True while a queued opt-out for this sender waits to be recorded. Raises ClientError
     when Scheduler cannot tell: the caller must then not send."""
+    if not _SENDER_KEY.fullmatch(sender_key):
+        return False  # the receiver queues HMAC keys only: none can wait for this one
     try:
         scheduler.get_schedule(Name=marker_name(sender_key), GroupName=group)
     except ClientError as exc:
