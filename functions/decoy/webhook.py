@@ -88,6 +88,11 @@ def public_url(event: dict[str, Any]) -> str:
 
 
 def _route(event: dict[str, Any]) -> str:
+    # The route API Gateway matched ("POST /sms"): rawPath keeps a custom domain's API
+    # mapping key (/decoy/sms), routeKey does not. rawPath only for $default or no routeKey.
+    route_key = event.get("routeKey")
+    if isinstance(route_key, str) and " /" in route_key:
+        return route_key.split(" ", 1)[1].rstrip("/") or "/"
     context = event.get("requestContext") or {}
     path = event.get("rawPath") or (context.get("http") or {}).get("path") or ""
     stage = context.get("stage") or "$default"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import importlib.util
+import json
 import os
 import re
 import shlex
@@ -26,14 +27,18 @@ FENCE = re.compile(r"^```(\w*)\n(.*?)^```", re.M | re.S)
 OFFLINE = re.compile(r"\s+#\s*offline\s*$")
 TEMPLATE = load_template()
 DEFAULTS = parameter_defaults(TEMPLATE)
-STACK_NAME = tomllib.loads((ROOT / "samconfig.toml").read_text())["default"]["global"][
-    "parameters"]["stack_name"]
+SAMCONFIG = tomllib.loads((ROOT / "samconfig.toml").read_text())["default"]
+STACK_NAME = SAMCONFIG["global"]["parameters"]["stack_name"]
+REGION = SAMCONFIG["deploy"]["parameters"]["region"]
+# SAM's own bucket stack (`resolve_s3`), which the tear-down may remove.
+SAM_MANAGED_STACK = "aws-sam-cli-managed-default"
 SECRET_PARAMETERS = ("TwilioAccountSidParameter", "TwilioAuthTokenParameter",
                      "SenderHashKeyParameter")
 # SSM names the guide may touch: the template's *Parameter Parameters (secrets, kill switch).
 SSM_NAMES = {DEFAULTS[p] for p in TEMPLATE["Parameters"] if p.endswith("Parameter")}
 AWS_GLOBAL_OPTIONS = {"--region", "--output", "--query", "--profile", "--no-cli-pager"}
 SAM_COMMANDS = {"build", "deploy", "validate", "delete", "logs"}
+OPS_COMMANDS = {"connect", "stats", "kill-switch"}
 RUN_TIMEOUT = 120
 
 
@@ -156,7 +161,7 @@ def check_project_names(service: str, given: dict[str, list[str]]) -> None:
         for name in given.get("--name", []) + given.get("--names", []):
             assert name in SSM_NAMES, f"{name} is not one of the template's SSM names"
     if "--stack-name" in given:
-        assert given["--stack-name"] == [STACK_NAME]
+        assert given["--stack-name"] in ([STACK_NAME], [SAM_MANAGED_STACK])
     for key in re.findall(r"OutputKey=='(\w+)'", " ".join(given.get("--query", []))):
         assert key in TEMPLATE["Outputs"], f"the template has no Output {key}"
     if service == "cloudwatch" and "--namespace" in given:
@@ -181,7 +186,12 @@ def check(command: Command) -> None:
     args = command.args
     program = args[0]
     if program == "make":
-        assert args[1:] and set(args[1:]) <= makefile_targets(), f"no make target {args[1:]}"
+        targets = [a for a in args[1:] if "=" not in a]
+        assert targets and set(targets) <= makefile_targets(), f"no make target {targets}"
+        for variable in (a for a in args[1:] if "=" in a):
+            name, value = variable.split("=", 1)
+            assert name == "ARGS" and targets == ["ops"], f"unexpected {variable}"
+            assert value.split()[0] in OPS_COMMANDS, f"decoy_ops has no {value.split()[0]}"
     elif program == "aws":
         check_aws(args)
     elif program in (".venv-sam/bin/sam", "sam"):
@@ -253,15 +263,57 @@ def test_guide_tears_down_what_it_created():
     assert set(deleted["--names"]) == {DEFAULTS[p] for p in SECRET_PARAMETERS}
 
 
-def test_guide_builds_then_deploys_guided_first():
+def test_guide_builds_then_deploys():
     texts = [c.text for c in COMMANDS]
-    assert texts.index("make build") < texts.index(".venv-sam/bin/sam deploy --guided")
+    assert texts.index("make build") < texts.index(".venv-sam/bin/sam deploy")
 
 
 def test_guide_runs_the_campaign_check_and_the_ops_command_help():
     offline = [c.text for c in OFFLINE_COMMANDS]
     assert "make campaigns" in offline
-    assert any(t.startswith(".venv/bin/python -m decoy_ops connect --help") for t in offline)
+    assert 'make ops ARGS="connect --help"' in offline
+
+
+def test_every_aws_command_names_the_stacks_region():
+    for command in COMMANDS:
+        args = command.args
+        if args[0] == "aws":
+            assert options(args[3:]).get("--region") == [REGION], command.text
+        elif args[0] == ".venv-sam/bin/sam" and args[1] in ("logs", "delete"):
+            assert options(args[2:]).get("--region") == [REGION], command.text
+
+
+def test_guide_connects_with_a_dry_run_then_applies():
+    texts = [c.text for c in COMMANDS]
+    assert texts.index('make ops ARGS="connect"') < texts.index('make ops ARGS="connect --apply"')
+
+
+def test_samconfig_is_complete_for_a_non_guided_deploy():
+    deploy = SAMCONFIG["deploy"]["parameters"]
+    assert STACK_NAME and deploy["region"] and deploy["capabilities"]
+    assert deploy.get("resolve_s3") is True or deploy.get("s3_bucket")
+    overrides = dict(o.split("=", 1) for o in deploy["parameter_overrides"])
+    assert set(overrides) <= set(TEMPLATE["Parameters"])
+    for name, value in overrides.items():
+        assert _bounds_problem(TEMPLATE["Parameters"][name], value) is None, name
+
+
+def test_the_guide_answers_every_guided_security_prompt_sam_will_ask():
+    """`sam deploy --guided` asks "<Function> has no authentication. Is this okay? [y/N]"
+    for each API event without Auth (samcli.commands.deploy.auth_utils); Enter aborts."""
+    sam = require_sam()
+    code = ("import json, sys; from samcli.commands.deploy.auth_utils import auth_per_resource;"
+            "from samcli.lib.providers.sam_stack_provider import SamLocalStackProvider;"
+            "stacks, _ = SamLocalStackProvider.get_stacks(sys.argv[1]);"
+            "print(json.dumps(sorted({n for n, ok in auth_per_resource(stacks) if not ok})))")
+    done = subprocess.run([str(sam / "bin" / "python"), "-c", code, str(ROOT / "template.yaml")],
+                          capture_output=True, text=True, timeout=RUN_TIMEOUT, check=True,
+                          cwd=ROOT, env={**os.environ, "SAM_CLI_TELEMETRY": "0"})
+    unauthenticated = json.loads(done.stdout.strip().splitlines()[-1])
+    text = " ".join(GUIDE.read_text(encoding="utf-8").split())
+    assert unauthenticated, "sam asks about the webhook routes"
+    for name in unauthenticated:
+        assert f"**`y`** to each `{name} has no authentication. Is this okay? [y/N]`" in text
 
 
 def _bounds_problem(spec: dict[str, Any], value: str) -> str | None:
@@ -278,12 +330,15 @@ def _bounds_problem(spec: dict[str, Any], value: str) -> str | None:
 
 
 def test_guide_samconfig_overrides_name_real_parameters_within_their_bounds():
-    (toml_block,) = blocks("toml")
-    overrides = tomllib.loads(toml_block)["parameter_overrides"]
-    for override in overrides:
-        name, value = override.split("=", 1)
-        assert name in TEMPLATE["Parameters"], name
-        assert _bounds_problem(TEMPLATE["Parameters"][name], value) is None, override
-    shipped = tomllib.loads((ROOT / "samconfig.toml").read_text())
-    shipped_overrides = shipped["default"]["deploy"]["parameters"]["parameter_overrides"]
-    assert set(overrides) <= set(shipped_overrides), "the guide shows samconfig.toml's values"
+    email_block, tuning_block = blocks("toml")
+    shipped_overrides = SAMCONFIG["deploy"]["parameters"]["parameter_overrides"]
+    for block in (email_block, tuning_block):
+        for override in tomllib.loads(block)["parameter_overrides"]:
+            name, value = override.split("=", 1)
+            assert name in TEMPLATE["Parameters"], name
+            assert _bounds_problem(TEMPLATE["Parameters"][name], value) is None, override
+    tuning = tomllib.loads(tuning_block)["parameter_overrides"]
+    assert set(tuning) <= set(shipped_overrides), "the guide shows samconfig.toml's values"
+    # The one line the volunteer adds: their own address, not shipped.
+    assert [o.split("=")[0] for o in tomllib.loads(email_block)["parameter_overrides"]] == [
+        "AlarmEmail"]
