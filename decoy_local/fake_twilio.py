@@ -10,22 +10,31 @@ POST|DELETE /2010-04-01/Accounts/<AccountSid>/Usage/Triggers/<UT sid>.json     u
 GET  /_local/outbox                                     every message accepted, as JSON
 GET  /_local/numbers                                    the owned numbers and their webhooks
 GET  /_local/triggers                                   the Usage Triggers installed
+GET  /2010-04-01/Accounts/<AccountSid>/Messages.json?To=..&From=..&DateSent>=..
+                                                        the messages, newest first (the
+                                                        sender's lookup after an ambiguous send)
 GET|POST /_local/failures                               {"error": 429, "times": n}: fail sends
 
 Errors below 30000 are answered at once (HTTP 429/5xx, or 400 with the Twilio code);
 30000+ (carrier errors such as 30007) accept the message and report it `undelivered`
-in the status callback, as Twilio does.
+in the status callback, as Twilio does. With `"created": true` a 5xx (500, 502, 503, 504)
+comes after the message was created, as from Twilio's edge; `"error": "garbage"` answers a
+2xx that is not JSON, `"reset"` closes the connection unanswered, `"timeout"` holds it
+(`"seconds"`, at most 30) then closes it: created first or not, as `created` says.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import hashlib
 import json
 import queue
 import re
+import socket
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from email.utils import formatdate
@@ -36,11 +45,11 @@ from urllib.parse import parse_qs, parse_qsl, urlsplit
 from decoy.segments import count_segments
 from decoy_local.webhooks import new_sid, post_form, status_form
 
-MESSAGES_PATH = re.compile(r"^/2010-04-01/Accounts/(AC[0-9a-fA-F]{32})/Messages\.json$")
-NUMBERS_PATH = re.compile(r"^/2010-04-01/Accounts/(AC[0-9a-fA-F]{32})/IncomingPhoneNumbers"
-                          r"(?:/(PN[0-9a-fA-F]{32}))?\.json$")
-TRIGGERS_PATH = re.compile(r"^/2010-04-01/Accounts/(AC[0-9a-fA-F]{32})/Usage/Triggers"
-                           r"(?:/(UT[0-9a-fA-F]{32}))?\.json$")
+MESSAGES_PATH = re.compile(r"/2010-04-01/Accounts/(AC[0-9a-fA-F]{32})/Messages\.json\Z")
+NUMBERS_PATH = re.compile(r"/2010-04-01/Accounts/(AC[0-9a-fA-F]{32})/IncomingPhoneNumbers"
+                          r"(?:/(PN[0-9a-fA-F]{32}))?\.json\Z")
+TRIGGERS_PATH = re.compile(r"/2010-04-01/Accounts/(AC[0-9a-fA-F]{32})/Usage/Triggers"
+                           r"(?:/(UT[0-9a-fA-F]{32}))?\.json\Z")
 # Form name -> resource field, for create (all) and update (the callback and the name only).
 TRIGGER_FIELDS = {"CallbackUrl": "callback_url", "CallbackMethod": "callback_method",
                   "FriendlyName": "friendly_name", "TriggerValue": "trigger_value",
@@ -65,6 +74,9 @@ API_ERRORS = {  # Twilio error code -> (HTTP status, message) answered to the cr
     21614: (400, "'To' number is not a valid mobile number"),
 }
 HTTP_TO_CODE = {429: 20429, 500: 20500, 503: 20503}
+EDGE_ERRORS = {502: "Bad Gateway", 504: "Gateway Timeout"}  # HTML from the edge, no code
+MODES = ("garbage", "reset", "timeout")  # answers that are not an HTTP error
+MAX_HOLD_SECONDS = 30
 MAX_BODY = 64 * 1024
 
 POLL = 0.05  # seconds between shutdown checks: a quick Ctrl-C
@@ -88,6 +100,9 @@ class OutboxMessage:
 class Failure:
     code: int
     http_status: int | None  # None: accepted, then reported undelivered (carrier error)
+    created: bool = False  # the message is created before the failure is answered
+    mode: str = "status"  # "status", "edge", or one of MODES
+    seconds: float = 0.0  # how long "timeout" holds the connection
 
 
 def number_sid(number: str) -> str:
@@ -95,9 +110,20 @@ def number_sid(number: str) -> str:
     return "PN" + hashlib.sha256(number.encode()).hexdigest()[:32]
 
 
-def failure_for(error: int) -> Failure:
-    """429/500/503 (HTTP status) or a Twilio error code -> what the fake answers."""
+def failure_for(error: int | str, created: bool = False, seconds: float = 0.0) -> Failure:
+    """429/500/502/503/504 (HTTP status), a Twilio error code, or one of MODES -> what the
+    fake answers; `created`: the message exists before that answer."""
+    if error in MODES:
+        return Failure(0, None, created, str(error), min(max(seconds, 0.0), MAX_HOLD_SECONDS))
+    if not isinstance(error, int):
+        raise ValueError(f"unsupported error {error!r}")
+    if error in EDGE_ERRORS:
+        return Failure(error, error, created, "edge")
     code = HTTP_TO_CODE.get(error, error)
+    if created and not (code in API_ERRORS and API_ERRORS[code][0] >= 500):
+        raise ValueError("created=true goes with a 5xx, garbage, reset or timeout")
+    if code in API_ERRORS and created:
+        return Failure(code, API_ERRORS[code][0], True)
     if code in API_ERRORS:
         return Failure(code, API_ERRORS[code][0])
     if 30000 <= code < 40000:
@@ -150,9 +176,10 @@ class FakeTwilio:
             if thread.is_alive():
                 thread.join(5)
 
-    def fail_next(self, error: int, times: int = 1) -> list[dict[str, Any]]:
+    def fail_next(self, error: int | str, times: int = 1, created: bool = False,
+                  seconds: float = 0.0) -> list[dict[str, Any]]:
         """Answer the next `times` sends with `error`; times=0 clears pending failures."""
-        failure = failure_for(error)
+        failure = failure_for(error, created, seconds)
         with self._lock:
             if times <= 0:
                 self._failures.clear()
@@ -243,14 +270,30 @@ class FakeTwilio:
 
     def create_message(self, form: dict[str, str]) -> tuple[int, dict[str, Any]]:
         """What POST Messages.json answers: (HTTP status, JSON body)."""
+        _mode, status, payload = self.answer_create(form)
+        return status, payload
+
+    def answer_create(self, form: dict[str, str]) -> tuple[str, int, Any]:
+        """(how to answer, HTTP status, body): "json", "edge" (HTML), or one of MODES."""
         missing = _missing_field(form)
         if missing:
-            return 400, _error(*missing)
+            return "json", 400, _error(*missing)
         with self._lock:
             failure = self._failures.pop(0) if self._failures else None
+        if failure is not None and failure.mode in MODES:
+            if failure.created:
+                self._create(form, None)
+            return failure.mode, 200, failure.seconds
         if failure is not None and failure.http_status is not None:
-            return failure.http_status, _error(failure.code, API_ERRORS[failure.code][1],
-                                               failure.http_status)
+            if failure.created:
+                self._create(form, None)
+            if failure.mode == "edge":
+                return "edge", failure.http_status, EDGE_ERRORS[failure.http_status]
+            return "json", failure.http_status, _error(
+                failure.code, API_ERRORS[failure.code][1], failure.http_status)
+        return "json", 201, self._create(form, failure)
+
+    def _create(self, form: dict[str, str], failure: Failure | None) -> dict[str, Any]:
         callback = form.get("StatusCallback")
         message = OutboxMessage(
             sid=new_sid("SM"), to=form["To"], from_=form.get("From"),
@@ -271,9 +314,28 @@ class FakeTwilio:
             self._callbacks.put((callback, status_form(
                 message.sid, final, sender, message.to, self.account_sid,
                 str(failure.code) if failure else None)))
-        return 201, {**_public(message), "account_sid": self.account_sid,
-                     "api_version": "2010-04-01", "direction": "outbound-api",
-                     "uri": f"/2010-04-01/Accounts/{self.account_sid}/Messages/{message.sid}.json"}
+        return self._resource(message)
+
+    def _resource(self, message: OutboxMessage) -> dict[str, Any]:
+        return {**_public(message), "account_sid": self.account_sid, "date_sent": None,
+                "api_version": "2010-04-01", "direction": "outbound-api",
+                "uri": f"/2010-04-01/Accounts/{self.account_sid}/Messages/{message.sid}.json"}
+
+    def list_messages(self, path: str, query: dict[str, str]) -> tuple[int, dict[str, Any]]:
+        """One page (the only one) of the messages, newest first, filtered by To and From.
+        DateSent filters are date-granular, as Twilio documents; unsent (queued) messages,
+        with no date_sent, never match one."""
+        with self._lock:
+            found = [m for m in reversed(self.outbox)
+                     if query.get("To", m.to) == m.to
+                     and query.get("From", m.from_) == m.from_]
+        if any(name.startswith("DateSent") for name in query):
+            found = []  # the fake never marks a message sent: no date_sent to compare
+        size = int(query.get("PageSize") or 50)
+        return 200, {"messages": [self._resource(m) for m in found[:size]], "page": 0,
+                     "page_size": size, "start": 0, "end": max(min(len(found), size) - 1, 0),
+                     "uri": path, "first_page_uri": path, "next_page_uri": None,
+                     "previous_page_uri": None}
 
     def authorized(self, header: str, account_sid: str) -> bool:
         if account_sid != self.account_sid or not header.startswith("Basic "):
@@ -320,8 +382,12 @@ def _handler_for(fake: FakeTwilio) -> type[BaseHTTPRequestHandler]:
 
         def do_GET(self) -> None:
             url = urlsplit(self.path)
-            match = NUMBERS_PATH.match(url.path)
-            if url.path == "/_local/outbox":
+            match = NUMBERS_PATH.fullmatch(url.path)
+            messages = MESSAGES_PATH.fullmatch(url.path)
+            if messages is not None:
+                if not self._refused(messages.group(1)):
+                    self._json(*fake.list_messages(url.path, dict(parse_qsl(url.query))))
+            elif url.path == "/_local/outbox":
                 self._json(200, {"messages": fake.messages()})
             elif url.path == "/_local/failures":
                 self._json(200, {"pending": fake.pending_failures()})
@@ -329,7 +395,7 @@ def _handler_for(fake: FakeTwilio) -> type[BaseHTTPRequestHandler]:
                 self._json(200, {"numbers": fake.numbers()})
             elif url.path == "/_local/triggers":
                 self._json(200, {"usage_triggers": fake.triggers()})
-            elif (trigger := TRIGGERS_PATH.match(url.path)) and not trigger.group(2):
+            elif (trigger := TRIGGERS_PATH.fullmatch(url.path)) and not trigger.group(2):
                 if not self._refused(trigger.group(1)):
                     self._json(*fake.list_triggers(url.path))
             elif match is None or match.group(2):  # fetching one number: not needed, not faked
@@ -348,13 +414,13 @@ def _handler_for(fake: FakeTwilio) -> type[BaseHTTPRequestHandler]:
                 self._failures(raw)
                 return
             form = dict(parse_qsl(raw, keep_blank_values=True))
-            trigger = TRIGGERS_PATH.match(path)
+            trigger = TRIGGERS_PATH.fullmatch(path)
             if trigger:
                 if not self._refused(trigger.group(1)):
                     self._json(*(fake.update_trigger(trigger.group(2), form) if trigger.group(2)
                                  else fake.create_trigger(form)))
                 return
-            message, number = MESSAGES_PATH.match(path), NUMBERS_PATH.match(path)
+            message, number = MESSAGES_PATH.fullmatch(path), NUMBERS_PATH.fullmatch(path)
             if number and not number.group(2):  # buying a number: not faked
                 number = None
             route = message or number
@@ -363,12 +429,12 @@ def _handler_for(fake: FakeTwilio) -> type[BaseHTTPRequestHandler]:
             elif self._refused(route.group(1)):
                 return
             elif message:
-                self._json(*fake.create_message(form))
+                self._answer_create(form)
             else:
                 self._json(*fake.update_number(route.group(2), form))
 
         def do_DELETE(self) -> None:
-            trigger = TRIGGERS_PATH.match(urlsplit(self.path).path)
+            trigger = TRIGGERS_PATH.fullmatch(urlsplit(self.path).path)
             if trigger is None or not trigger.group(2):
                 self._json(404, _error(20404, "The requested resource was not found", 404))
             elif not self._refused(trigger.group(1)):
@@ -380,6 +446,26 @@ def _handler_for(fake: FakeTwilio) -> type[BaseHTTPRequestHandler]:
                 else:
                     self._json(status, payload)
 
+        def _answer_create(self, form: dict[str, str]) -> None:
+            mode, status, payload = fake.answer_create(form)
+            if mode == "json":
+                self._json(status, payload)
+                return
+            if mode in ("edge", "garbage"):
+                body = (f"<html><body>{status} {payload}</body></html>" if mode == "edge"
+                        else "<html>OK</html>").encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "text/html")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+                return
+            if mode == "timeout":
+                time.sleep(payload)  # bounded by MAX_HOLD_SECONDS
+            self.close_connection = True  # "reset" / "timeout": no answer at all
+            with contextlib.suppress(OSError):
+                self.connection.shutdown(socket.SHUT_RDWR)
+
         def _refused(self, account_sid: str) -> bool:
             """Twilio's Basic auth: answers 401 when the account or its token is wrong."""
             if fake.authorized(self.headers.get("Authorization", ""), account_sid):
@@ -390,7 +476,11 @@ def _handler_for(fake: FakeTwilio) -> type[BaseHTTPRequestHandler]:
         def _failures(self, raw: str) -> None:
             try:
                 request = json.loads(raw or "{}")
-                pending = fake.fail_next(int(request["error"]), int(request.get("times", 1)))
+                error = request["error"]
+                pending = fake.fail_next(error if error in MODES else int(error),
+                                         int(request.get("times", 1)),
+                                         bool(request.get("created", False)),
+                                         float(request.get("seconds", 0)))
             except (ValueError, KeyError, TypeError) as exc:
                 self._json(400, {"message": f"expected {{'error': code, 'times': n}}: {exc}"})
                 return

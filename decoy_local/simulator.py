@@ -157,9 +157,12 @@ def skip(stack: LocalStack, seconds: float) -> dict[str, Any]:
     return _json(f"{stack.api_url}/_local/skip", {"seconds": seconds})
 
 
-def fail_next(stack: LocalStack, error: int, times: int = 1) -> dict[str, Any]:
-    """Make the fake Twilio answer the next `times` sends with `error` (429, 500, 21610...)."""
-    return _json(f"{stack.twilio_url}/_local/failures", {"error": error, "times": times})
+def fail_next(stack: LocalStack, error: int | str, times: int = 1,
+              created: bool = False) -> dict[str, Any]:
+    """Make the fake Twilio answer the next `times` sends with `error` (429, 500, 21610,
+    502 or "garbage"/"reset"/"timeout"...); created=True: after creating the message."""
+    return _json(f"{stack.twilio_url}/_local/failures",
+                 {"error": error, "times": times, "created": created})
 
 
 def wait_for(condition: Callable[[], bool], timeout: float, interval: float = 0.2) -> bool:
@@ -443,8 +446,11 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("outbox", help="the messages the fake Twilio API accepted (masked)")
     sub.add_parser("stats", help="the functions' metric counts, pending schedules, DLQ")
     fail = sub.add_parser("fail", help="make the fake Twilio fail the next sends")
-    fail.add_argument("error", type=int, help="429, 500, 503, 21211, 21408, 21610, 21614, "
-                                              "or a 30xxx carrier error (e.g. 30007)")
+    fail.add_argument("error", type=lambda v: v if v in ("garbage", "reset", "timeout")
+                      else int(v), help="429, 500, 502, 503, 504, 21211, 21408, 21610, "
+                      "21614, a 30xxx carrier error (e.g. 30007), garbage, reset or timeout")
+    fail.add_argument("--created", action="store_true",
+                      help="create the message first, then fail (5xx, garbage, reset, timeout)")
     fail.add_argument("--times", type=non_negative, default=1,
                       help="how many sends [1]; 0 clears; the sender tries 3 times (1 + 2 "
                            "Lambda retries) before the DLQ")
@@ -508,8 +514,9 @@ def _run(args: argparse.Namespace, stack: LocalStack, out: TextIO) -> int:
     elif args.command == "stats":
         out.write(json.dumps(stats(stack), indent=2) + "\n")
     elif args.command == "fail":
-        pending = fail_next(stack, args.error, args.times)
-        out.write(f"fake Twilio: the next {args.times} send(s) answer {args.error} "
+        pending = fail_next(stack, args.error, args.times, args.created)
+        created = " after creating the message" if args.created else ""
+        out.write(f"fake Twilio: the next {args.times} send(s) answer {args.error}{created} "
                   f"(pending failures: {json.dumps(pending)})\n")
     elif args.command == "skip":
         skip(stack, args.seconds)

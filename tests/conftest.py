@@ -109,8 +109,11 @@ def aws(monkeypatch: pytest.MonkeyPatch):
 @pytest.fixture
 def twilio_api():
     """The real twilio client talks HTTP; `responses` answers as Twilio's Messages API."""
+    from decoy import clock
+
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        yield FakeTwilioApi(mock)
+        # the handlers' clock (the `at` fixture moves it): date_created as the sender sees it
+        yield FakeTwilioApi(mock, now=lambda: clock.now())
 
 
 @pytest.fixture

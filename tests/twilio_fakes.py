@@ -7,6 +7,7 @@ import copy
 import itertools
 import json
 import re
+import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from pathlib import Path
@@ -86,21 +87,50 @@ def parse_twiml(body: str) -> ET.Element:
 
 
 class FakeTwilioApi:
-    """Intercepts the real twilio client's HTTP calls to the Messages endpoint."""
+    """Intercepts the real twilio client's HTTP calls to the Messages endpoint.
+
+    POST creates a message (or fails as planned: before creating it, or after, with a 5xx,
+    a garbled 2xx, a timeout, a reset); GET lists them as Twilio does, filtered by To, From
+    and DateSent, newest first (its own failures planned with fail_list_next).
+    """
 
     URL = re.compile(r"https://api\.twilio\.com/2010-04-01/Accounts/(AC\w+)/Messages\.json")
 
-    def __init__(self, mock: responses.RequestsMock):
-        self.sent: list[dict[str, str]] = []
+    def __init__(self, mock: responses.RequestsMock,
+                 now: Callable[[], float] = time.time):
+        self.sent: list[dict[str, str]] = []  # the forms of the messages created
+        self.messages: list[dict[str, Any]] = []  # the resources, as listed
         self.attempts = 0
+        self.lists = 0
         self.failures: list[Callable[[Any], tuple[int, dict[str, str], str]]] = []
+        self.list_failures: list[Callable[[Any], tuple[int, dict[str, str], str]] | None] = []
+        self.now = now
         mock.add_callback(responses.POST, self.URL, callback=self._create)
+        mock.add_callback(responses.GET, self.URL, callback=self._list)
 
-    def fail_next(self, status: int, code: int | None = None, times: int = 1) -> None:
+    def fail_next(self, status: int, code: int | None = None, times: int = 1, *,
+                  created: bool = False) -> None:
+        """Answer an error; created=True: Twilio created the message, then the edge said so."""
         body = json.dumps({"status": status, "code": code, "message": f"simulated {code or status}",
                            "more_info": ""})
-        self.failures.extend(
-            [lambda _request: (status, {"Content-Type": "application/json"}, body)] * times)
+
+        def fail(request: Any) -> tuple[int, dict[str, str], str]:
+            if created:
+                self._accept(request)
+            return status, {"Content-Type": "application/json"}, body
+
+        self.failures.extend([fail] * times)
+
+    def garble_next(self, body: str = "<html>502 Bad Gateway</html>", status: int = 200,
+                    times: int = 1, *, created: bool = True) -> None:
+        """A 2xx whose body is not a message (HTML, cut JSON, empty), after creating it."""
+
+        def garble(request: Any) -> tuple[int, dict[str, str], str]:
+            if created:
+                self._accept(request)
+            return status, {"Content-Type": "text/html"}, body
+
+        self.failures.extend([garble] * times)
 
     def drop_next(self, exc: Exception, *, accepted: bool = False, times: int = 1) -> None:
         """The connection fails with `exc`: before Twilio saw the request, or after it accepted."""
@@ -111,6 +141,22 @@ class FakeTwilioApi:
             raise exc
 
         self.failures.extend([drop] * times)
+
+    def succeed_next(self, times: int = 1) -> None:
+        """The next sends are created and answered normally (a step in a planned sequence)."""
+        self.failures.extend([self._accept] * times)
+
+    def fail_list_next(self, failure: int | Exception | None, times: int = 1) -> None:
+        """The Messages list answers `failure` (an HTTP status), raises it (a dropped call),
+        or (None) answers normally: a step in a planned sequence."""
+
+        def fail(_request: Any) -> tuple[int, dict[str, str], str]:
+            if isinstance(failure, Exception):
+                raise failure
+            return failure, {"Content-Type": "application/json"}, json.dumps(
+                {"status": failure, "code": 20500, "message": "simulated", "more_info": ""})
+
+        self.list_failures.extend([None if failure is None else fail] * times)
 
     def during_next_send(self, action: Callable[[], Any]) -> None:
         """Run `action` while the next request is in flight (a concurrent invocation)."""
@@ -128,14 +174,43 @@ class FakeTwilioApi:
         return self._accept(request)
 
     def _accept(self, request: Any) -> tuple[int, dict[str, str], str]:
+        from email.utils import formatdate
+
         form = dict(parse_qsl(request.body))
         self.sent.append(form)
         sid = f"SM{len(self.sent):032x}"
         message = {"sid": sid, "status": "queued", "to": form.get("To"),
                    "from": form.get("From"), "body": form.get("Body"),
                    "messaging_service_sid": form.get("MessagingServiceSid"),
-                   "account_sid": ACCOUNT_SID, "num_segments": "2"}
+                   "account_sid": ACCOUNT_SID, "num_segments": "2",
+                   "date_created": formatdate(self.now(), usegmt=True), "date_sent": None}
+        self.messages.append(message)
         return 201, {"Content-Type": "application/json"}, json.dumps(message)
+
+    def _list(self, request: Any) -> tuple[int, dict[str, str], str]:
+        from email.utils import parsedate_to_datetime
+
+        self.lists += 1
+        planned = self.list_failures.pop(0) if self.list_failures else None
+        if planned is not None:
+            return planned(request)
+        query = {k: v[0] for k, v in parse_qs(urlsplit(request.url).query).items()}
+        found = [m for m in reversed(self.messages)
+                 if query.get("To", m["to"]) == m["to"]
+                 and query.get("From", m["from"]) == m["from"]]
+        for name, keep in (("DateSent>", lambda d, day: d >= day),
+                           ("DateSent<", lambda d, day: d <= day),
+                           ("DateSent", lambda d, day: d == day)):
+            if name in query:  # date-granular, as Twilio documents; unsent messages drop out
+                day = query[name][:10]
+                found = [m for m in found if m["date_sent"] and keep(
+                    parsedate_to_datetime(m["date_sent"]).strftime("%Y-%m-%d"), day)]
+        size = int(query.get("PageSize", 50))
+        path = urlsplit(request.url).path
+        page = {"messages": found[:size], "page": 0, "page_size": size, "start": 0,
+                "end": min(len(found), size), "uri": path, "first_page_uri": path,
+                "next_page_uri": None, "previous_page_uri": None}
+        return 200, {"Content-Type": "application/json"}, json.dumps(page)
 
 
 class FakeTwilioNumbers:

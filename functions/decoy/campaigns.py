@@ -18,10 +18,10 @@ from decoy.voices import voice_problem
 
 DEFAULT_FILE = Path(__file__).with_name("campaigns.json")
 SUPPORTED_VERSION = 1
-_CAMPAIGN_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,31}$")  # a metric dimension and a URL query
-_LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Z]{2})?$")
-_MESSAGING_SERVICE_SID = re.compile(r"^MG[0-9a-f]{32}$")
-_ALPHANUMERIC_ID = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}$")
+_CAMPAIGN_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,31}\Z")  # a metric dimension and a URL query
+_LANGUAGE = re.compile(r"[a-z]{2,3}(-[A-Z]{2})?\Z")
+_MESSAGING_SERVICE_SID = re.compile(r"MG[0-9a-f]{32}\Z")
+_ALPHANUMERIC_ID = re.compile(r"(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}\Z")
 _QUOTA_FIELDS = {
     "max_messages_per_sender": 1,
     "replies_per_sender": 0,
@@ -110,6 +110,16 @@ class Campaigns:
     def by_id(self, campaign_id: str) -> Campaign | None:
         return self._by_id.get(campaign_id)
 
+    def for_reply_sender(self, from_: str, messaging_service_sid: str = "") -> Campaign | None:
+        """The one campaign whose replies come from this sender (a status callback's own
+        From / MessagingServiceSid); None when no campaign or several match."""
+        found = [c for c in self if (
+            (c.reply_from.kind == "messaging_service" and messaging_service_sid
+             and c.reply_from.value == messaging_service_sid)
+            or (c.reply_from.kind == "number" and from_ and c.number == from_)
+            or (c.reply_from.kind == "alphanumeric" and from_ and c.reply_from.value == from_))]
+        return found[0] if len(found) == 1 else None
+
     def check_limits(self, base: Limits) -> None:
         """Fail at cold start when a campaign's quotas contradict the deployment's limits."""
         for campaign in self:
@@ -147,12 +157,12 @@ def _reply_from(raw: Any, where: str) -> ReplyFrom:
         return ReplyFrom("number")
     if kind == "messaging_service":
         sid = _field(raw, "reply_from.sid", where)
-        if not _MESSAGING_SERVICE_SID.match(sid):
+        if not _MESSAGING_SERVICE_SID.fullmatch(sid):
             raise ConfigError(f"{where}: field 'reply_from.sid' must look like MG + 32 hex digits")
         return ReplyFrom(kind, sid)
     if kind == "alphanumeric":
         sender_id = _field(raw, "reply_from.id", where)
-        if not _ALPHANUMERIC_ID.match(sender_id):
+        if not _ALPHANUMERIC_ID.fullmatch(sender_id):
             raise ConfigError(
                 f"{where}: field 'reply_from.id' must be 1-11 letters, digits or spaces, "
                 "with at least one letter"
@@ -181,7 +191,7 @@ def _voicemail(raw: Any, where: str, language: str) -> Voicemail:
     _fits_one_minute(raw, say, play, listen, where)
     voice = _field(raw, "voicemail.voice", where, required=False)
     spoken = _field(raw, "voicemail.language", where, required=False) or language
-    if not _LANGUAGE.match(spoken):
+    if not _LANGUAGE.fullmatch(spoken):
         raise ConfigError(f"{where}: field 'voicemail.language' must look like 'fr-FR'")
     problem = voice and voice_problem(voice, spoken)
     if problem:
@@ -257,7 +267,7 @@ def parse_campaign(raw: Any, index: int, max_segments: int) -> Campaign:
     if not isinstance(raw, Mapping):
         raise ConfigError(f"{where}: must be an object")
     campaign_id = _field(raw, "id", where)
-    if not _CAMPAIGN_ID.match(campaign_id):
+    if not _CAMPAIGN_ID.fullmatch(campaign_id):
         raise ConfigError(f"{where}: field 'id' must be 1-32 of a-z, 0-9 and '-'")
     where = f"campaign '{campaign_id}'"
     _no_unknown_fields(raw, "campaign", where)
@@ -265,7 +275,7 @@ def parse_campaign(raw: Any, index: int, max_segments: int) -> Campaign:
     if not is_e164(number):
         raise ConfigError(f"{where}: field 'number' must be an E.164 number like +33900000000")
     language = _field(raw, "language", where)
-    if not _LANGUAGE.match(language):
+    if not _LANGUAGE.fullmatch(language):
         raise ConfigError(f"{where}: field 'language' must look like 'fr-FR'")
     reply = _sms_text(raw, "reply", where, max_segments, required=True)
     help_reply = _sms_text(raw, "help_reply", where, max_segments, required=False)

@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from decoy import shield, twiml
+from decoy import optout, shield, twiml
 from decoy.campaigns import HELP, REPLY, Campaign
 from decoy.clock import next_utc_midnight
 from decoy.observability import count, logger, set_campaign
@@ -23,9 +23,9 @@ STOP_WORDS = frozenset({"STOP", "STOPALL", "ARRET", "ARRETE", "STOPP", "UNSUBSCR
 HELP_WORDS = frozenset({"HELP", "AIDE", "INFO", "HULP"})
 DELIVERY_STATUSES = frozenset({"queued", "sending", "sent", "delivered", "undelivered", "failed",
                                "partially_delivered", "read", "accepted", "scheduled", "canceled"})
-_ERROR_CODE = re.compile(r"^\d{1,6}$")
-_USAGE_TRIGGER_SID = re.compile(r"^UT[0-9a-fA-F]{32}$")
-_USAGE_CATEGORY = re.compile(r"^[a-z0-9-]{1,64}$")
+_ERROR_CODE = re.compile(r"\d{1,6}\Z")
+_USAGE_TRIGGER_SID = re.compile(r"UT[0-9a-fA-F]{32}\Z")
+_USAGE_CATEGORY = re.compile(r"[a-z0-9-]{1,64}\Z")
 
 
 def _keyword(body: str) -> str:
@@ -209,19 +209,36 @@ def answer_call(inbound: Inbound, rt: Runtime, target: ScheduleTarget, hash_key:
 
 def opt_out(inbound: Inbound, rt: Runtime, target: ScheduleTarget, hash_key: bytes,
             now: float) -> None:
-    """STOP: never message this sender again, and cancel a reply still pending."""
+    """STOP: never message this sender again, and cancel a reply still pending.
+
+    When DynamoDB cannot record it, the STOP is queued in Scheduler (decoy.optout): the
+    sender records it a minute later and, meanwhile, refuses to reply to this sender.
+    """
     key = sender_key(inbound.sender, hash_key)
     opt_out_seconds = rt.settings.limits.opt_out_seconds
+    rt.blocked.add(key, now + opt_out_seconds)  # this container refuses at once, whatever
     try:
         pending = shield.record_opt_out(rt.dynamodb, rt.settings.table_name, key, now,
                                         opt_out_seconds)
+    except (ClientError, BotoCoreError) as exc:
+        try:
+            optout.queue_opt_out(rt.scheduler, target, key, inbound.sid, now)
+        except (ClientError, BotoCoreError) as queue_exc:
+            logger.error("opt-out lost: neither recorded nor queued", extra={
+                "error": _code(exc), "queue_error": _code(queue_exc)})
+            count("OptOutFailed")
+            return
+        logger.warning("opt-out not recorded, queued for the sender", extra={
+            "error": _code(exc)})
+        count("OptOutQueued")
+        return
+    try:
         cancelled = sum(cancel_reply(rt.scheduler, target.group_name, sid) for sid in pending)
     except (ClientError, BotoCoreError) as exc:
-        # The sender re-checks the opt-out before sending, so a failure here is logged only.
-        logger.warning("opt-out not fully recorded", extra={"error": _code(exc)})
-        count("OptOutFailed")
-        return
-    rt.blocked.add(key, now + opt_out_seconds)
+        # Recorded: the sender re-checks the opt-out before sending, so nothing goes out.
+        logger.warning("opt-out recorded, pending reply not cancelled", extra={
+            "error": _code(exc)})
+        cancelled = 0
     count("OptOut")
     logger.info("sender opted out", extra={"campaign": inbound.campaign.id,
                                            "cancelled": cancelled, "sender": mask(inbound.sender)})
@@ -229,7 +246,11 @@ def opt_out(inbound: Inbound, rt: Runtime, target: ScheduleTarget, hash_key: byt
 
 def record_status(webhook: Webhook, rt: Runtime) -> str:
     """Count one delivery status callback per campaign, status and error code."""
-    campaign = rt.campaigns.by_id(webhook.query.get("campaign", ""))
+    if "campaign" in webhook.query:  # the callback URL the sender gave Twilio
+        campaign = rt.campaigns.by_id(webhook.query["campaign"])
+    else:  # a Messaging Service's own callback URL, an operator's replay: who sent it
+        campaign = rt.campaigns.for_reply_sender(webhook.form.get("From", ""),
+                                                 webhook.form.get("MessagingServiceSid", ""))
     if campaign is None:
         raise Rejected(404, "status callback for an unknown campaign")
     set_campaign(campaign.id)
@@ -239,7 +260,7 @@ def record_status(webhook: Webhook, rt: Runtime) -> str:
     logger.set_correlation_id(webhook.form.get("MessageSid") or None)
     count(metric_name("Status", status))
     error = webhook.form.get("ErrorCode", "")
-    if _ERROR_CODE.match(error):
+    if _ERROR_CODE.fullmatch(error):
         count(f"Error{error}")
     logger.info("delivery status", extra={"campaign": campaign.id, "status": status,
                                           "error_code": error or None})

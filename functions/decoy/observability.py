@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 
 from decoy.phone import mask_all
@@ -17,9 +18,23 @@ from decoy.phone import mask_all
 SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME", "decoy-number")
 
 
+def _masked(value: Any) -> Any:
+    """Mask the text inside a record's values, keeping numbers numbers (an epoch in ms stays
+    valid JSON; masking the serialised line turned it into `********00`)."""
+    if isinstance(value, str):
+        return mask_all(value)
+    if isinstance(value, dict):
+        return {mask_all(str(k)): _masked(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [_masked(v) for v in value]
+    return value
+
+
 def _masked_json(record: dict[str, Any]) -> str:
-    # Mask at serialisation so messages, extras and tracebacks are all covered.
-    return mask_all(json.dumps(record, default=str, ensure_ascii=False, separators=(",", ":")))
+    # Mask at serialisation so messages, extras and tracebacks are all covered; value by
+    # value, so every line stays JSON for Logs Insights and the metric filters.
+    return json.dumps(_masked(record), default=lambda o: mask_all(str(o)), ensure_ascii=False,
+                      separators=(",", ":"))
 
 
 _RECORD_ATTRIBUTES = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
@@ -50,9 +65,23 @@ def mask_library_logs() -> None:
             handler.addFilter(MASK_NUMBERS)
 
 
+def json_package_logs() -> None:
+    """POWERTOOLS_DEBUG gives powertools' own logger a plain-text handler: make its lines
+    JSON through our formatter (numbers masked), like every other line."""
+    for handler in logging.getLogger("aws_lambda_powertools").handlers:
+        if not isinstance(handler, logging.NullHandler):
+            handler.setFormatter(LambdaPowertoolsFormatter(json_serializer=_masked_json))
+            if MASK_NUMBERS not in handler.filters:
+                handler.addFilter(MASK_NUMBERS)
+
+
+json_package_logs()  # before our Logger: its construction logs at DEBUG already
+
 logger = Logger(service=SERVICE, json_serializer=_masked_json)
 logger.addFilter(MASK_NUMBERS)
 mask_library_logs()  # in Lambda the runtime's root handler exists before our import
+
+
 # Totals (dimension: service) feed the alarms; the per-campaign copy feeds the dashboard.
 NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "DecoyNumber")  # template default
 metrics = Metrics(service=SERVICE, namespace=NAMESPACE)
@@ -106,5 +135,7 @@ def observed(handler: Callable[[dict, Any], Any]) -> Callable[[dict, Any], Any]:
         finally:
             _flush_campaign_metrics()
 
-    return logger.inject_lambda_context(clear_state=True)(
+    # log_event=False whatever POWERTOOLS_LOGGER_LOG_EVENT says: the event holds the body
+    # (base64) and the clear number, which no masking can see.
+    return logger.inject_lambda_context(clear_state=True, log_event=False)(
         traced(metrics.log_metrics(wrapper)))

@@ -21,7 +21,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
 from botocore.exceptions import BotoCoreError, ClientError
 
-from decoy import shield
+from decoy import optout, shield
 from decoy.campaigns import REPLY, Campaign
 from decoy.observability import count, logger, set_campaign
 from decoy.phone import mask
@@ -41,13 +41,24 @@ warnings.filterwarnings("ignore", message="Couldn't determine the remaining time
 
 
 class TransientSendError(Exception):
-    """Twilio could not take the message now; raising lets the scheduler retry."""
+    """Twilio surely did not take the message: raising lets Lambda retry, then the DLQ."""
+
+
+class SendInProgress(TransientSendError):
+    """An earlier attempt holds this order's idempotency record (running, or crashed or
+    unrecorded after a send): never send again; raise, so a stuck record ends in the DLQ."""
 
 
 def is_transient(status: int, code: int | None) -> bool:
+    """429 only: Twilio refused the request, so no message exists. A 5xx may come from
+    Twilio's edge after the message was created: that is ambiguous (see _send)."""
     if code in PERMANENT_ERRORS:
         return False
-    return status == 429 or status >= 500 or code in TRANSIENT_ERRORS
+    return status == 429 or code == 20429
+
+
+def is_ambiguous(status: int, code: int | None) -> bool:
+    return code not in PERMANENT_ERRORS and (status >= 500 or code in TRANSIENT_ERRORS)
 
 
 @functools.cache
@@ -84,22 +95,72 @@ def message_params(campaign: Campaign, to: str, status_callback_url: str | None,
     return params
 
 
-def _send(client: Any, params: dict[str, str]) -> dict[str, Any]:
-    from twilio.base.exceptions import TwilioRestException
+def _send(client: Any, params: dict[str, str], started: float) -> dict[str, Any]:
+    """Create the message once. An answer that leaves it unknown whether Twilio created it
+    (5xx, a 2xx that is not a message, a read timeout or reset after sending) is resolved by
+    listing Twilio's messages, never by guessing: retried only when surely not created."""
+    from twilio.base.exceptions import TwilioException
 
     try:
         message = client.messages.create(**params)
-    except TwilioRestException as exc:
-        if is_transient(exc.status, exc.code):
-            raise TransientSendError(f"twilio {exc.status}/{exc.code}") from None
-        return {"outcome": "SendFailed", "error_code": exc.code, "status": exc.status}
+    except TwilioException as exc:  # TwilioRestException or an RFC 9457 TwilioServiceException
+        status, code = int(getattr(exc, "status", 0) or 0), getattr(exc, "code", None)
+        if is_transient(status, code):
+            raise TransientSendError(f"twilio {status}/{code}") from None
+        if is_ambiguous(status, code):
+            return _resolve(client, params, started, f"twilio {status}/{code}")
+        return {"outcome": "SendFailed", "error_code": code, "status": status}
+    except ValueError:  # a 2xx whose body is not JSON (a proxy's page, a cut answer)
+        return _resolve(client, params, started, "answer not JSON")
     except OSError as exc:  # connection refused, reset, timeout (requests' errors are OSErrors)
         if never_reached_twilio(exc):
             raise TransientSendError(type(exc).__name__) from None
-        # Twilio may have taken the message and the answer got lost: a retry could send it
-        # twice, so this is recorded like a permanent outcome (at most once).
-        return {"outcome": "SendUncertain", "error": type(exc).__name__}
+        return _resolve(client, params, started, type(exc).__name__)
+    if not getattr(message, "sid", None):  # an empty 2xx: created or not, we cannot tell
+        return _resolve(client, params, started, "answer without a sid")
     return {"outcome": "Sent", "message_sid": message.sid}
+
+
+# Messages created this long before the attempt started are not this attempt's (clock skew).
+LOOKUP_SKEW_SECONDS = 120
+LOOKUP_LIMIT = 20  # one harasser gets a handful of replies a window: the newest 20 suffice
+
+
+def _resolve(client: Any, params: dict[str, str], started: float, why: str) -> dict[str, Any]:
+    """Ask Twilio whether the ambiguous create made the message; retry only if it did not."""
+    from twilio.base.exceptions import TwilioException
+
+    try:
+        sid = find_created(client, params, started)
+    except (TwilioException, OSError, ValueError) as exc:
+        # Neither a retry (could send twice) nor silence: recorded once, counted, alarmed.
+        return {"outcome": "SendUncertain", "error": why, "lookup_error": type(exc).__name__}
+    if sid is None:
+        raise TransientSendError(f"{why}; Twilio lists no such message") from None
+    return {"outcome": "Sent", "message_sid": sid, "resolved": why}
+
+
+def find_created(client: Any, params: dict[str, str], started: float) -> str | None:
+    """The sid of a message this attempt created, from Twilio's Messages list, or None.
+
+    Filtered by To (and From when the reply has one); not by DateSent: it is date-granular
+    and a queued message has no date_sent yet (twilio-python MessageList.list docstring).
+    Matched on body, sender and date_created instead.
+    """
+    import datetime
+
+    filters: dict[str, Any] = {"to": params["to"], "limit": LOOKUP_LIMIT}
+    if "from_" in params:
+        filters["from_"] = params["from_"]
+    since = datetime.datetime.fromtimestamp(started - LOOKUP_SKEW_SECONDS, datetime.UTC)
+    for message in client.messages.list(**filters):
+        created = message.date_created
+        if (message.to == params["to"] and (message.body or "").endswith(params["body"])
+                and message.messaging_service_sid == params.get("messaging_service_sid",
+                                                                message.messaging_service_sid)
+                and (created is None or created >= since)):
+            return str(message.sid)
+    return None
 
 
 def never_reached_twilio(exc: OSError) -> bool:
@@ -132,9 +193,9 @@ def _send_once(table_name: str, dynamodb: Any,
 
     @idempotent_function(data_keyword_argument="order", persistence_store=persistence,
                          config=config)
-    def send(*, order: dict[str, Any], client: Any, params: dict[str, str],
+    def send(*, order: dict[str, Any], client: Any, params: dict[str, str], started: float,
              done: list[dict[str, Any]]) -> dict[str, Any]:
-        done.append(_send(client, params))  # known even if the record then fails to complete
+        done.append(_send(client, params, started))  # known even if the record is not saved
         return done[-1]
 
     return send
@@ -160,11 +221,14 @@ def deliver(order: ReplyOrder, rt: Runtime, secrets: Secrets, delivery: Delivery
             "campaign": campaign.id, "error": type(exc).__name__, "detail": str(exc)[:200]})
         raise
     count(result["outcome"])
+    if result.get("resolved"):
+        count("SendResolved")  # an ambiguous answer that Twilio's list settled
     if result["outcome"] == "SendFailed":
         count(f"SendError{result['error_code']}")  # e.g. 21408: no geo permission
     logger.info("reply handled", extra={"outcome": result["outcome"], "campaign": campaign.id,
                                         "to": mask(order.to),
-                                        "error_code": result.get("error_code")})
+                                        "error_code": result.get("error_code"),
+                                        "error": result.get("error") or result.get("resolved")})
     return result
 
 
@@ -178,6 +242,9 @@ def _deliver(campaign: Campaign, order: ReplyOrder, rt: Runtime, secrets: Secret
         raise TransientSendError("kill switch unreadable") from None  # never a silent drop
     if shield.is_opted_out(rt.dynamodb, table, order.sender_key, now):
         return {"outcome": "OptedOut"}
+    # A STOP that DynamoDB could not record waits in Scheduler; unsure = raise, never send.
+    if optout.opt_out_pending(rt.scheduler, delivery.schedule_group_name, order.sender_key):
+        return {"outcome": "OptedOut"}
     client = twilio_client(secrets.account_sid, secrets.auth_token, delivery.twilio_api_base_url)
     params = message_params(campaign, order.to, delivery.status_callback_url, order.text,
                             delivery.validity_period_seconds)
@@ -187,9 +254,13 @@ def _deliver(campaign: Campaign, order: ReplyOrder, rt: Runtime, secrets: Secret
     done: list[dict[str, Any]] = []
     try:
         result = _send_once(table, rt.dynamodb, expires)(order={"sid": order.sid},
-                                                         client=client, params=params, done=done)
+                                                         client=client, params=params,
+                                                         started=now, done=done)
     except IdempotencyAlreadyInProgressError:
-        return {"outcome": "InProgress"}
+        # Running elsewhere, or stuck (crashed mid-send, a record that could not be deleted):
+        # raise rather than answer normally, so a stuck order ends in the DLQ, not in silence.
+        count("SendInProgress")
+        raise SendInProgress("an earlier attempt holds this order's record") from None
     except IdempotencyPersistenceLayerError:
         if not done:
             raise

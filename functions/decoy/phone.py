@@ -7,7 +7,7 @@ import hmac
 import re
 from collections.abc import Iterable
 
-_E164 = re.compile(r"^\+[1-9]\d{7,14}$")
+_E164 = re.compile(r"\+[1-9]\d{7,14}\Z")
 _PHONE_LIKE = re.compile(r"(?<![\w+\-])(\+?\d{8,15}|0\d(?:[ .]\d\d){4})(?![\w\-])")
 
 # National significant number prefixes of mobile ranges, for the calling codes we know.
@@ -38,7 +38,7 @@ def calling_code(number: str, allowed: Iterable[str]) -> str | None:
 
 def sender_rejection(number: str, allowed: Iterable[str]) -> str | None:
     """Why `number` may not get a reply (None when it may): the SMS-pumping filter."""
-    if not _E164.match(number):
+    if not _E164.fullmatch(number):
         return "not an E.164 number (short code, alphanumeric ID or malformed)"
     code = calling_code(number, allowed)
     if code is None:
@@ -50,7 +50,7 @@ def sender_rejection(number: str, allowed: Iterable[str]) -> str | None:
 
 
 def is_e164(number: str) -> bool:
-    return bool(_E164.match(number))
+    return bool(_E164.fullmatch(number))
 
 
 def sender_key(number: str, key: bytes) -> str:

@@ -13,21 +13,21 @@ from decoy.campaigns import HELP, REPLY
 from decoy.clock import at_expression
 from decoy.settings import ScheduleTarget
 
-_SID = re.compile(r"^(SM|MM|CA)[0-9a-f]{32}$")
-_SCHEDULE_NAME = re.compile(r"^[0-9a-zA-Z\-_.]{1,64}$")
+_SID = re.compile(r"(SM|MM|CA)[0-9a-f]{32}\Z")
+_SCHEDULE_NAME = re.compile(r"[0-9a-zA-Z\-_.]{1,64}\Z")
 INPUT_VERSION = 1
 TEXTS = (REPLY, HELP)  # which of the campaign's texts the order sends
 
 
 def is_message_sid(sid: str) -> bool:
     """Twilio MessageSid / CallSid: SM, MM or CA followed by 32 lowercase hex digits."""
-    return bool(_SID.match(sid))
+    return bool(_SID.fullmatch(sid))
 
 
 def schedule_name(sid: str) -> str:
     """Deterministic dedupe key: a retried webhook maps to the same schedule name."""
     name = f"reply-{sid}"
-    if not _SCHEDULE_NAME.match(name):  # moto does not validate names; AWS does
+    if not _SCHEDULE_NAME.fullmatch(name):  # moto does not validate names; AWS does
         raise ValueError(f"invalid schedule name {name!r}")
     return name
 

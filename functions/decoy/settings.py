@@ -7,7 +7,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-_CALLING_CODE = re.compile(r"^[1-9]\d{0,2}$")
+_CALLING_CODE = re.compile(r"[1-9]\d{0,2}\Z")
 MAX_VALIDITY_PERIOD_SECONDS = 36_000  # Twilio Messages API: ValidityPeriod is 1-36000
 
 
@@ -39,7 +39,7 @@ def parse_calling_codes(raw: str, field: str) -> tuple[str, ...]:
     if not codes:
         raise ConfigError(f"{field} must list at least one calling code")
     for code in codes:
-        if not _CALLING_CODE.match(code):
+        if not _CALLING_CODE.fullmatch(code):
             raise ConfigError(f"{field}: {code!r} is not a calling code (1-3 digits)")
     return codes
 
@@ -133,6 +133,7 @@ class Delivery:
     status_callback_url: str | None
     twilio_api_base_url: str | None
     validity_period_seconds: int  # Twilio's ValidityPeriod: 1-36000 s in its queue
+    schedule_group_name: str  # where a queued opt-out waits (decoy.optout)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Delivery:
@@ -145,4 +146,5 @@ class Delivery:
             status_callback_url=env.get("STATUS_CALLBACK_URL", "").strip() or None,
             twilio_api_base_url=env.get("TWILIO_API_BASE_URL", "").strip() or None,
             validity_period_seconds=validity,
+            schedule_group_name=_required(env, "SCHEDULE_GROUP_NAME"),
         )

@@ -25,7 +25,7 @@ POLLY_VOICES: dict[str, tuple[str, ...]] = {
 }
 _POLLY_LANGUAGE = {f"Polly.{name}": lang for lang, names in POLLY_VOICES.items()
                    for name in names}
-_GOOGLE = re.compile(r"^Google\.([a-z]{2,3}-[A-Z]{2})-(Standard|Wavenet|Neural2)-[A-Z]$")
+_GOOGLE = re.compile(r"Google\.([a-z]{2,3}-[A-Z]{2})-(Standard|Wavenet|Neural2)-[A-Z]\Z")
 BASIC_VOICES = frozenset({"man", "woman"})
 
 
@@ -39,7 +39,7 @@ def voice_problem(voice: str, language: str) -> str | None:
             return (f"{voice} is not a known Polly voice (known for {language}: "
                     f"{', '.join(POLLY_VOICES.get(language, ())) or 'none'})")
         return None if spoken == language else f"{voice} speaks {spoken}, not {language}"
-    google = _GOOGLE.match(voice)
+    google = _GOOGLE.fullmatch(voice)
     if google:
         return None if google.group(1) == language else \
             f"{voice} speaks {google.group(1)}, not {language}"

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlsplit
 
 from twilio.request_validator import RequestValidator
 
@@ -45,19 +46,45 @@ class Webhook:
         return value
 
 
+# A DNS name or a bracketed IPv6 literal: anything else cannot be the host Twilio called.
+_HOST = re.compile(r"(?:[A-Za-z0-9](?:[A-Za-z0-9._-]{0,252})|\[[0-9A-Fa-f:.]{2,45}\])\Z")
+_PORT = re.compile(r"[0-9]{1,5}\Z")
+DEFAULT_PORTS = {"https": "443", "http": "80"}
+
+
 def public_url(event: dict[str, Any]) -> str:
-    """The exact URL Twilio requested: scheme, host, stage path and query string."""
+    """The exact URL Twilio requested: scheme, host, stage path and query string.
+
+    Raises Rejected(400) when the headers or context cannot form a URL (a bad port, host,
+    scheme, or text that is not UTF-8): such a request cannot be one Twilio signed.
+    """
     headers = event.get("headers") or {}
     context = event.get("requestContext") or {}
     scheme = headers.get("x-forwarded-proto", "https")
+    if scheme not in DEFAULT_PORTS:
+        raise Rejected(400, "x-forwarded-proto is not http or https")
     host = context.get("domainName") or headers.get("host", "")
-    port = headers.get("x-forwarded-port")
-    default_port = {"https": "443", "http": "80"}.get(scheme)
-    if port and port != default_port and ":" not in host:
-        host = f"{host}:{port}"
+    if host.startswith("["):  # [v6]:port
+        name, sep, host_port = host.partition("]:")
+        host = name + "]" if sep else host
+    else:
+        host, _, host_port = host.partition(":")
+    if not _HOST.fullmatch(host):
+        raise Rejected(400, "the request's host is not a host name")
+    port = headers.get("x-forwarded-port") or host_port
+    if port and not (_PORT.fullmatch(port) and 0 < int(port) <= 65535):
+        raise Rejected(400, "x-forwarded-port is not a port number")
+    if port and port != DEFAULT_PORTS[scheme]:
+        host = f"{host}:{int(port)}"
     url = f"{scheme}://{host}{event.get('rawPath', '')}"
     query = event.get("rawQueryString") or ""
-    return f"{url}?{query}" if query else url
+    url = f"{url}?{query}" if query else url
+    try:  # what the signature check will do with it: encode it, parse its port
+        url.encode("utf-8")
+        urlsplit(url).port  # noqa: B018 - raises ValueError on what it cannot parse
+    except (UnicodeError, ValueError):
+        raise Rejected(400, "the request's path or query cannot form a URL") from None
+    return url
 
 
 def _route(event: dict[str, Any]) -> str:
@@ -150,7 +177,12 @@ def verify_signature(webhook: Webhook, auth_token: str) -> None:
     """Raise Rejected(403) unless X-Twilio-Signature matches the URL and form."""
     if not webhook.signature:
         raise Rejected(403, "missing X-Twilio-Signature")
-    if not RequestValidator(auth_token).validate(webhook.url, webhook.form, webhook.signature):
+    try:
+        valid = RequestValidator(auth_token).validate(webhook.url, webhook.form,
+                                                      webhook.signature)
+    except (UnicodeError, ValueError):  # parse() refuses such URLs: this is a last guard
+        valid = False
+    if not valid:
         raise Rejected(403, "invalid X-Twilio-Signature")
 
 

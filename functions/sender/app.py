@@ -12,7 +12,7 @@ if not __package__:  # imported as a top-level `app` (e.g. `cd functions/sender;
 
 from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
 
-from decoy import clock, outbound, runtime
+from decoy import clock, optout, outbound, runtime
 from decoy.observability import count, logger, observed
 from decoy.schedule import ReplyOrder
 from decoy.settings import Delivery
@@ -30,6 +30,11 @@ if runtime.in_lambda():  # INIT phase: a bad setting fails here, naming its vari
 
 @observed
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    if optout.is_opt_out_order(event):  # a STOP the receiver could not record (decoy.optout)
+        rt = runtime.get()
+        return optout.record_queued_opt_out(
+            event, rt.dynamodb, rt.scheduler, rt.settings.table_name,
+            delivery().schedule_group_name, clock.now(), rt.settings.limits.opt_out_seconds)
     try:
         order = ReplyOrder.from_event(event)
     except ValueError as exc:

@@ -132,3 +132,57 @@ def test_connects_usage_triggers_are_created_kept_and_replaced_through_the_real_
     assert triggers == [("calls-inbound", "usage", "daily", "250"),
                         ("sms", "count", "daily", "900"), ("totalprice", "price", "daily", "122")]
     assert {t["callback_url"] for t in fake.triggers()} == {url}
+
+
+def test_it_can_create_the_message_then_answer_a_5xx_and_list_it(fake):
+    fake.fail_next(502, created=True)
+
+    with pytest.raises(TwilioRestException) as raised:
+        client(fake).messages.create(to="+33612345678", from_=DECOY, body="x")
+
+    assert raised.value.status == 502
+    (listed,) = client(fake).messages.list(to="+33612345678", from_=DECOY, limit=20)
+    assert listed.sid == fake.messages()[0]["sid"]
+    assert listed.body == "x"
+    assert client(fake).messages.list(to="+33600000000", limit=20) == []
+
+
+@pytest.mark.parametrize(("error", "raised"), [
+    ("garbage", ValueError), ("reset", ConnectionError)])
+def test_it_can_create_the_message_then_answer_garbage_or_drop_the_connection(
+        fake, error, raised):
+    import requests
+
+    fake.fail_next(error, created=True)
+
+    with pytest.raises((raised, requests.exceptions.ConnectionError)):
+        client(fake).messages.create(to="+33612345678", from_=DECOY, body="x")
+
+    assert len(fake.messages()) == 1
+
+
+def test_the_real_sender_sends_once_when_the_fake_created_it_then_answered_504(fake):
+    from decoy import outbound
+
+    fake.fail_next(504, created=True)
+    params = {"to": "+33612345678", "from_": DECOY, "body": "Bonjour"}
+    import time
+
+    result = outbound._send(client(fake), params, time.time())
+
+    assert result["outcome"] == "Sent"
+    assert result["message_sid"] == fake.messages()[0]["sid"]
+    assert len(fake.messages()) == 1
+
+
+def test_a_timeout_after_creating_it_is_bounded_and_created_false_leaves_no_message(fake):
+    fake.fail_next("timeout", created=False, seconds=0)
+    fake.fail_next(503)  # nothing created
+
+    for _ in range(2):
+        with pytest.raises((TwilioRestException, ConnectionError, OSError)):
+            client(fake).messages.create(to="+33612345678", from_=DECOY, body="x")
+
+    assert fake.messages() == []
+    with pytest.raises(ValueError):
+        fake.fail_next(21211, created=True)  # a 4xx never comes after a creation

@@ -19,6 +19,7 @@ from twilio_fakes import HASH_KEY, api_event, call_form, new_sid, sms_form
 
 from decoy import runtime, shield
 from decoy.clock import utc_day
+from decoy.outbound import SendInProgress
 from decoy.phone import sender_key
 from decoy_local.scheduler import fire_due, sqs_dead_letter
 from decoy_local.template import load_template
@@ -122,9 +123,10 @@ RECEIVER_FAULTS = {
     "voice call while dynamodb is throttled": ReceiverFault(
         "dynamodb:UpdateItem", THROTTLED["dynamodb"], ALL_ATTEMPTS, "StoreFailed", 0, 3,
         "counter write failed, nothing scheduled", route="/voice"),
-    "STOP while dynamodb is throttled": ReceiverFault(
-        "dynamodb:UpdateItem", THROTTLED["dynamodb"], ALL_ATTEMPTS, "OptOutFailed", 0, 3,
-        "opt-out not fully recorded", extra={"Body": "STOP"}),
+    "STOP while dynamodb is throttled (queued in Scheduler)": ReceiverFault(
+        "dynamodb:UpdateItem", THROTTLED["dynamodb"], ALL_ATTEMPTS, "OptOutQueued", 1, 3,
+        "opt-out not recorded, queued for the sender",
+        error="ProvisionedThroughputExceededException", extra={"Body": "STOP"}),
     "first message: transaction throttled once": ReceiverFault(
         "dynamodb:TransactWriteItems", THROTTLED["dynamodb"], 1, "Scheduled", 1, 2, budget=1,
         first_message=True),
@@ -260,20 +262,38 @@ def fire(aws, lambda_context, reply: dict) -> Fired:
 
 @dataclass(frozen=True)
 class TwilioFault:
-    fault: tuple  # ("status", status, code) or ("drop", exception, accepted)
+    # ("status", status, code[, created]), ("garble", body[, created]) or
+    # ("drop", exception, accepted): created/accepted = Twilio made the message first
+    fault: tuple
     times: int
-    outcome: str  # the last invocation's outcome metric (or None when it ended in the DLQ)
+    outcome: str | None  # the last invocation's outcome metric (None when it ended in the DLQ)
     invocations: int
     sent: int  # messages Twilio accepted
     dead_letter: bool = False
     retried: int = 0  # SendRetried metric
+    list_failure: int | None = None  # the Messages list (the lookup) answers this status
+    lookups: int = 0  # Messages list calls made
 
 
 TWILIO_FAULTS = {
     "429 once": TwilioFault(("status", 429, 20429), 1, "Sent", 2, 1, retried=1),
     "429 on every attempt": TwilioFault(("status", 429, 20429), 3, None, 3, 0, True, 3),
-    "500 once": TwilioFault(("status", 500, 20500), 1, "Sent", 2, 1, retried=1),
-    "503 on every attempt": TwilioFault(("status", 503, None), 3, None, 3, 0, True, 3),
+    "500 once, before creating it": TwilioFault(("status", 500, 20500), 1, "Sent", 2, 1,
+                                                retried=1, lookups=1),
+    "503 on every attempt, nothing created": TwilioFault(("status", 503, None), 3, None, 3, 0,
+                                                         True, 3, lookups=3),
+    "502 after Twilio created it": TwilioFault(("status", 502, None, True), 1, "Sent", 1, 1,
+                                               lookups=1),
+    "504 after Twilio created it, the lookup fails": TwilioFault(
+        ("status", 504, None, True), 1, "SendUncertain", 1, 1, list_failure=500, lookups=1),
+    "500 before creating it, the lookup fails": TwilioFault(
+        ("status", 500, 20500), 1, "SendUncertain", 1, 0, list_failure=503, lookups=1),
+    "2xx with an HTML body after creating it": TwilioFault(
+        ("garble", "<html>ok</html>", True), 1, "Sent", 1, 1, lookups=1),
+    "2xx with cut JSON after creating it": TwilioFault(("garble", '{"sid": "SM', True), 1,
+                                                       "Sent", 1, 1, lookups=1),
+    "2xx with an empty body, nothing created": TwilioFault(("garble", "", False), 1, "Sent",
+                                                           2, 1, retried=1, lookups=1),
     "21211 invalid To": TwilioFault(("status", 400, 21211), 1, "SendFailed", 1, 0),
     "21610 opted out": TwilioFault(("status", 400, 21610), 1, "SendFailed", 1, 0),
     "21408 no geo permission": TwilioFault(("status", 400, 21408), 1, "SendFailed", 1, 0),
@@ -282,26 +302,37 @@ TWILIO_FAULTS = {
     "connect timeout on every attempt": TwilioFault(("drop", ConnectTimeout, False), 3, None,
                                                     3, 0, True, 3),
     "read timeout after Twilio accepted": TwilioFault(("drop", ReadTimeout, True), 1,
-                                                      "SendUncertain", 1, 1),
+                                                      "Sent", 1, 1, lookups=1),
+    "read timeout, Twilio never created it": TwilioFault(("drop", ReadTimeout, False), 1,
+                                                         "Sent", 2, 1, retried=1, lookups=1),
     "connection reset after Twilio accepted": TwilioFault(
-        ("drop", RequestsConnectionError, True), 1, "SendUncertain", 1, 1),
+        ("drop", RequestsConnectionError, True), 1, "Sent", 1, 1, lookups=1),
+    "connection reset after Twilio accepted, the lookup fails": TwilioFault(
+        ("drop", RequestsConnectionError, True), 1, "SendUncertain", 1, 1, list_failure=500,
+        lookups=1),
 }
 
 
 @pytest.mark.parametrize("row", TWILIO_FAULTS.values(), ids=TWILIO_FAULTS.keys())
 def test_twilio_fault_is_retried_or_recorded_and_never_sent_twice(
         row, aws, twilio_api, telemetry, lambda_context, at):
-    kind, first, second = row.fault
+    kind, first, *rest = row.fault
     if kind == "status":
-        twilio_api.fail_next(first, second, times=row.times)
+        twilio_api.fail_next(first, rest[0], times=row.times,
+                             created=bool(rest[1:] and rest[1]))
+    elif kind == "garble":
+        twilio_api.garble_next(first, times=row.times, created=rest[0])
     else:
-        twilio_api.drop_next(first("injected"), accepted=second, times=row.times)
+        twilio_api.drop_next(first("injected"), accepted=rest[0], times=row.times)
+    if row.list_failure:
+        twilio_api.fail_list_next(row.list_failure)
     reply = order()
 
     fired = fire(aws, lambda_context, reply)
 
     assert fired.invocations == row.invocations
     assert len(twilio_api.sent) == row.sent
+    assert twilio_api.lists == row.lookups
     assert len(fired.dead_letters) == int(row.dead_letter)
     metrics = telemetry.metrics()
     assert metrics["SendRetried"] == row.retried
@@ -397,10 +428,32 @@ def test_a_sender_invoked_again_while_sending_does_not_send_twice(
         aws, twilio_api, lambda_context, at):
     reply = order()
     concurrent = []
-    twilio_api.during_next_send(lambda: concurrent.append(send(reply, lambda_context)))
+
+    def second_invocation() -> None:
+        try:
+            send(reply, lambda_context)
+        except SendInProgress as exc:  # raised: Lambda retries it later, when it is done
+            concurrent.append(exc)
+
+    twilio_api.during_next_send(second_invocation)
 
     first = send(reply, lambda_context)
 
     assert first["outcome"] == "Sent"
-    assert concurrent == [{"outcome": "InProgress"}]
+    assert len(concurrent) == 1
     assert len(twilio_api.sent) == 1
+    assert send(reply, lambda_context)["outcome"] == "AlreadyHandled"  # the retry, later
+
+
+def test_a_record_that_could_not_be_deleted_after_a_429_ends_in_the_dlq_not_in_silence(
+        aws, aws_faults, twilio_api, telemetry, lambda_context, at):
+    twilio_api.fail_next(429, 20429)  # nothing created
+    aws_faults.fail("dynamodb:DeleteItem", THROTTLED["dynamodb"], ALL_ATTEMPTS)
+
+    fired = fire(aws, lambda_context, order())
+
+    assert twilio_api.sent == []
+    assert fired.invocations == 1 + LAMBDA_ASYNC_RETRIES
+    (letter,) = fired.dead_letters  # the lost order is visible: the DLQ alarm fires
+    assert letter["MessageAttributes"]["ErrorCode"]["StringValue"] == "SendInProgress"
+    assert telemetry.metrics()["SendInProgress"] == LAMBDA_ASYNC_RETRIES

@@ -23,8 +23,9 @@ import boto3
 import pytest
 from conftest import ACCOUNT, NOW, REGION, _reset_caches, schedules
 from sam_template import pseudo_parameters, resolve, transformed
-from twilio_fakes import api_event, call_form, sms_form, status_form, usage_form
+from twilio_fakes import HASH_KEY, api_event, call_form, new_sid, sms_form, status_form, usage_form
 
+from decoy.phone import sender_key
 from decoy_local.scheduler import fire_due
 from receiver.app import lambda_handler as receive
 from sender.app import lambda_handler as send
@@ -214,8 +215,8 @@ def recording(role: RoleUnderTest) -> Iterator[None]:
 
 def functional_path(aws: Any, run: Callable[..., Any], context: Any, twilio_api: Any,
                     at: Callable[[float], float]) -> None:
-    """SMS, call, STOP, a failed then retried send and a status callback, each handler
-    under its own role."""
+    """SMS, call, STOP, a failed then retried send, a status callback and a queued STOP,
+    each handler under its own role."""
     sms = run("ReceiverFunction", receive, api_event("/sms", sms_form(HARASSER, DECOY)), context)
     assert sms["statusCode"] == 200, sms["body"]
     call = run("ReceiverFunction", receive, api_event("/voice", call_form(CALLER, DECOY)),
@@ -238,6 +239,13 @@ def functional_path(aws: Any, run: Callable[..., Any], context: Any, twilio_api:
     status = run("ReceiverFunction", receive,
                  api_event("/status", status_form("delivered"), query="campaign=fr"), context)
     assert status["statusCode"] == 200, status["body"]
+    # A STOP DynamoDB could not record, queued in Scheduler (decoy.optout): the sender
+    # records it, cancels what is pending and deletes the queued schedule.
+    queued = run("SenderFunction", send, {"v": 1, "kind": "opt_out", "sid": new_sid(),
+                                          "sender_key": sender_key(HARASSER, HASH_KEY.encode())},
+                 context)
+    assert queued["outcome"] == "OptOutRecorded", queued
+
     usage = run("ReceiverFunction", receive, api_event("/usage", usage_form()), context)
     assert usage["statusCode"] == 200, usage["body"]  # the kill switch is now on
 

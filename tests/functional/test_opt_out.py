@@ -119,3 +119,72 @@ def test_stop_after_the_reply_was_sent_is_recorded_without_error(
     assert response["statusCode"] == 200
     assert opted_out(aws, HARASSER, NOW + 3700)
     assert len(twilio_api.sent) == 1
+
+
+# --- a STOP while DynamoDB fails: queued in Scheduler, never lost (decoy.optout) ------------
+
+STOP_BODIES = ["STOP", "ARRÊT", "Arrête", "arret", "STOPP", "stop all", "Unsubscribe",
+               "cancel", "END", "quit", "REVOKE", "optout"]
+
+
+@pytest.mark.parametrize("body", STOP_BODIES)
+def test_a_stop_dynamodb_cannot_record_is_queued_and_no_reply_goes_out_meanwhile(
+        body, aws, aws_faults, twilio_api, telemetry, lambda_context, at):
+    from aws_faults import THROTTLED
+
+    from decoy import inbound, runtime
+
+    assert inbound.is_stop(body)
+    receive(api_event("/sms", sms_form(HARASSER, DECOY)), lambda_context)  # reply due +1 h
+    at(NOW + 3590)
+    aws_faults.fail("dynamodb:UpdateItem", THROTTLED["dynamodb"], 3)  # every botocore try
+
+    response = receive(api_event("/sms", sms_form(HARASSER, DECOY, body=body)),
+                       lambda_context)
+
+    assert response["statusCode"] == 200
+    assert telemetry.metrics()["OptOutQueued"] == 1
+    assert not opted_out(aws, HARASSER, NOW + 3590)  # not recorded yet...
+    runtime.get().blocked.discard(sender_key(HARASSER, HASH_KEY.encode()))  # another container
+    # ...the reply fires first (due at +3600, the queued STOP at +3650): refused
+    (reply,) = fire_all(aws, lambda_context, NOW + 3600)
+    assert reply["sid"] != ""
+    assert twilio_api.sent == []
+    # the queued STOP fires: recorded for good, its marker gone
+    fire_all(aws, lambda_context, NOW + 3700)
+    assert opted_out(aws, HARASSER, NOW + 3700)
+    assert schedules(aws) == []
+    at(NOW + 86400 * 2)  # a new window: only the opt-out stops a reply now
+    receive(api_event("/sms", sms_form(HARASSER, DECOY)), lambda_context)
+    assert schedules(aws) == []
+    assert twilio_api.sent == []
+
+
+def test_the_sender_refuses_a_reply_when_it_cannot_tell_whether_a_stop_is_queued(
+        aws, aws_faults, twilio_api, lambda_context, at):
+    from aws_faults import THROTTLED
+    from botocore.exceptions import ClientError
+
+    receive(api_event("/sms", sms_form(HARASSER, DECOY)), lambda_context)
+    (order,) = schedule_inputs(aws)
+    aws_faults.fail("scheduler:GetSchedule", THROTTLED["scheduler"], 3)
+
+    with pytest.raises(ClientError):  # raised: Lambda retries it; nothing sent meanwhile
+        send(order, lambda_context)
+    assert twilio_api.sent == []
+    assert send(order, lambda_context)["outcome"] == "Sent"
+
+
+def test_a_stop_neither_dynamodb_nor_scheduler_can_take_is_counted_and_logged_as_lost(
+        aws, aws_faults, telemetry, lambda_context, at):
+    from aws_faults import THROTTLED
+
+    aws_faults.fail("dynamodb:UpdateItem", THROTTLED["dynamodb"], 3)
+    aws_faults.fail("scheduler:CreateSchedule", THROTTLED["scheduler"], 3)
+
+    response = receive(api_event("/sms", sms_form(HARASSER, DECOY, body="STOP")),
+                       lambda_context)
+
+    assert response["statusCode"] == 200
+    assert telemetry.metrics()["OptOutFailed"] == 1  # the fail-closed alarm watches it
+    assert telemetry.log("opt-out lost: neither recorded nor queued")["level"] == "ERROR"

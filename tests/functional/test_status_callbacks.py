@@ -57,10 +57,11 @@ def test_campaign_changed_after_signing_is_a_forgery(aws, lambda_context):
     assert receive(event, lambda_context)["statusCode"] == 403
 
 
-@pytest.mark.parametrize("query", ["campaign=nope", ""])
-def test_status_callback_for_an_unknown_campaign_gets_404(query, aws, lambda_context):
-    response = receive(api_event("/status", status_form("delivered"), query=query),
-                       lambda_context)
+@pytest.mark.parametrize("query, sender", [("campaign=nope", "+33939000001"),
+                                           ("", "+33100000000"), ("", "")])
+def test_status_callback_for_an_unknown_campaign_gets_404(query, sender, aws, lambda_context):
+    form = {**status_form("delivered"), "From": sender}
+    response = receive(api_event("/status", form, query=query), lambda_context)
     assert response["statusCode"] == 404
     assert "unknown campaign" in response["body"]
 
@@ -69,3 +70,26 @@ def test_status_callback_for_an_unknown_campaign_gets_404(query, aws, lambda_con
 def test_missing_or_unknown_message_status_gets_400(status, aws, lambda_context):
     response = post_status(lambda_context, "fr", status)
     assert response["statusCode"] == 400
+
+
+def test_a_callback_without_our_query_is_counted_for_the_campaign_that_sent_it(
+        aws, lambda_context, capsys, campaigns_file):
+    from conftest import campaign_entry
+
+    service = "MG" + "a" * 32
+    campaigns_file(campaign_entry("svc", "+33939000077",
+                                  reply_from={"type": "messaging_service", "sid": service}),
+                   campaign_entry("alpha", "+33939000078",
+                                  reply_from={"type": "alphanumeric", "id": "Decoy"}))
+    plain = status_form("delivered")  # From = the fr campaign's own number
+    via_service = {**status_form("undelivered", "30007"), "From": "+33939000099",
+                   "MessagingServiceSid": service}
+    alphanumeric = {**status_form("failed", "30450"), "From": "Decoy"}
+
+    answers = [receive(api_event("/status", form), lambda_context)
+               for form in (plain, via_service, alphanumeric)]
+
+    assert [a["statusCode"] for a in answers] == [200, 200, 200]
+    assert per_campaign(capsys.readouterr().out) == {
+        ("fr", "StatusDelivered"): 1, ("svc", "StatusUndelivered"): 1, ("svc", "Error30007"): 1,
+        ("alpha", "StatusFailed"): 1, ("alpha", "Error30450"): 1}

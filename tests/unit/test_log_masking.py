@@ -84,3 +84,10 @@ def test_library_records_are_masked_by_the_root_handler_filter():
         library.removeHandler(handler)
     assert NUMBER not in stream.getvalue()
     assert stream.getvalue().count(MASKED) == 2
+
+
+def test_numbers_that_are_numbers_stay_json_numbers(output):
+    logger.info("timed", extra={"at_ms": 1795424400000, "sender": NUMBER})
+    (line,) = lines(output)  # the line is still JSON
+    assert line["at_ms"] == 1795424400000
+    assert line["sender"] == MASKED
