@@ -20,9 +20,8 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from decoy import shield
-from decoy.clock import at_expression
 from decoy.observability import count, logger
-from decoy.schedule import cancel_reply, is_message_sid
+from decoy.schedule import cancel_reply, create_one_time, is_message_sid
 from decoy.settings import ScheduleTarget
 
 KIND = "opt_out"
@@ -41,31 +40,11 @@ def marker_name(sender_key: str) -> str:
 def queue_opt_out(scheduler: Any, target: ScheduleTarget, sender_key: str, sid: str,
                   now: float) -> None:
     """Create the sender's opt-out schedule; an existing one (a repeated STOP) is enough."""
-    params: dict[str, Any] = {
-        "Name": marker_name(sender_key),
-        "GroupName": target.group_name,
-        "ScheduleExpression": at_expression(now + QUEUE_DELAY_SECONDS),
-        "ScheduleExpressionTimezone": "UTC",
-        "FlexibleTimeWindow": {"Mode": "OFF"},
-        "ActionAfterCompletion": "NONE",  # the sender deletes it once the opt-out is recorded
-        "State": "ENABLED",
-        "Target": {
-            "Arn": target.sender_arn,
-            "RoleArn": target.role_arn,
-            "Input": json.dumps({"v": 1, "kind": KIND, "sender_key": sender_key, "sid": sid},
-                                separators=(",", ":")),
-            "RetryPolicy": {"MaximumRetryAttempts": target.retry_attempts,
-                            "MaximumEventAgeInSeconds": target.max_event_age_seconds},
-            "DeadLetterConfig": {"Arn": target.dead_letter_arn},
-        },
-    }
-    if target.kms_key_arn:
-        params["KmsKeyArn"] = target.kms_key_arn
-    try:
-        scheduler.create_schedule(**params)
-    except ClientError as exc:
-        if exc.response["Error"]["Code"] != "ConflictException":
-            raise
+    # ActionAfterCompletion NONE: the marker outlives a failed recording (see above).
+    create_one_time(scheduler, target, marker_name(sender_key),
+                    json.dumps({"v": 1, "kind": KIND, "sender_key": sender_key, "sid": sid},
+                               separators=(",", ":")),
+                    now + QUEUE_DELAY_SECONDS, after_completion="NONE")
 
 
 def opt_out_pending(scheduler: Any, group: str, sender_key: str) -> bool:

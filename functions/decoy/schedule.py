@@ -63,21 +63,22 @@ class ReplyOrder:
         return order
 
 
-def schedule_reply(scheduler: Any, target: ScheduleTarget, order: ReplyOrder,
-                   due_at: float) -> bool:
-    """Create the one-time schedule; False when it already exists (a retried webhook)."""
+def create_one_time(scheduler: Any, target: ScheduleTarget, name: str, input_json: str,
+                    due_at: float, after_completion: str = "DELETE") -> bool:
+    """Create a one-time schedule invoking the sender with `input_json` at `due_at` (UTC,
+    no flexible window, retries then the DLQ); False when `name` exists already."""
     params: dict[str, Any] = {
-        "Name": schedule_name(order.sid),
+        "Name": name,
         "GroupName": target.group_name,
         "ScheduleExpression": at_expression(due_at),
         "ScheduleExpressionTimezone": "UTC",
         "FlexibleTimeWindow": {"Mode": "OFF"},
-        "ActionAfterCompletion": "DELETE",
+        "ActionAfterCompletion": after_completion,
         "State": "ENABLED",
         "Target": {
             "Arn": target.sender_arn,
             "RoleArn": target.role_arn,
-            "Input": order.to_json(),
+            "Input": input_json,
             "RetryPolicy": {
                 "MaximumRetryAttempts": target.retry_attempts,
                 "MaximumEventAgeInSeconds": target.max_event_age_seconds,
@@ -94,6 +95,12 @@ def schedule_reply(scheduler: Any, target: ScheduleTarget, order: ReplyOrder,
             return False
         raise
     return True
+
+
+def schedule_reply(scheduler: Any, target: ScheduleTarget, order: ReplyOrder,
+                   due_at: float) -> bool:
+    """Create the reply's one-time schedule; False when it already exists (a retried webhook)."""
+    return create_one_time(scheduler, target, schedule_name(order.sid), order.to_json(), due_at)
 
 
 def cancel_reply(scheduler: Any, group_name: str, sid: str) -> bool:
