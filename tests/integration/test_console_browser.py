@@ -13,16 +13,13 @@ import json
 import os
 import re
 import shutil
-import signal
-import subprocess
-import sys
 from pathlib import Path
 
+import local_stack_process
 import pytest
 
 from decoy.phone import mask
-from decoy_local import ROOT
-from decoy_local.simulator import LocalStack, StackUnavailable, mobile_numbers, wait_for
+from decoy_local.simulator import mobile_numbers
 from decoy_local.webhooks import loopback_request
 
 CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
@@ -43,9 +40,7 @@ CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first
                   "--disable-background-networking", "--disable-component-update",
                   "--disable-sync"]
 BUDGET = 10
-CLOCK_START = "2026-11-23T09:00:00Z"  # the stack's clock: the test cannot cross UTC midnight
 FLOOD = 30
-STARTUP_SECONDS = 60  # a cold import of moto on a busy 2-core machine
 WAIT_MS = 30_000  # the longest any one expectation waits (a generous bound, not a timing)
 VIEWPORT = {"width": 1400, "height": 1000}
 E164 = re.compile(r"\+\d{6,}")
@@ -53,36 +48,9 @@ E164 = re.compile(r"\+\d{6,}")
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
-    state_dir = tmp_path_factory.mktemp("console")
-    console = state_dir / "console.txt"
-    with console.open("w") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "decoy_local.stack", "--port", "0", "--twilio-port", "0",
-             "--time-scale", "1", "--param", f"DailyReplyBudget={BUDGET}",
-             "--param", "KillSwitchCacheSeconds=0", "--clock-start", CLOCK_START,
-             "--state-dir", str(state_dir)],
-            cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
-    found: list[LocalStack] = []
-
-    def ready() -> bool:
-        if process.poll() is not None:
-            raise AssertionError("the stack exited:\n" + console.read_text())
-        try:
-            found.append(LocalStack.load(state_dir / "stack.json"))
-        except (StackUnavailable, ValueError):
-            return False
-        return True
-
-    try:
-        assert wait_for(ready, STARTUP_SECONDS), "no state file:\n" + console.read_text()
-        yield found[0]
-    finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    run = local_stack_process.start(tmp_path_factory.mktemp("console"), BUDGET)
+    yield run.stack
+    run.stop()
 
 
 @pytest.fixture(scope="module")

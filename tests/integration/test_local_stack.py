@@ -5,24 +5,21 @@ from __future__ import annotations
 import io
 import json
 import re
-import signal
 import socket
 import subprocess
 import sys
 import time
 from collections import Counter
-from pathlib import Path
 
+import local_stack_process
 import pytest
+from local_stack_process import Running
 
 from decoy_local import ROOT, simulator
 from decoy_local.fake_twilio import DEMO_SMS_URL
 from decoy_local.simulator import (
-    LocalStack,
-    StackUnavailable,
     fail_next,
     metric_changes,
-    mobile_numbers,
     outbox,
     send_call,
     send_sms,
@@ -35,57 +32,12 @@ from decoy_local.simulator import (
 )
 
 BUDGET = 12
-CLOCK_START = "2026-11-23T09:00:00Z"  # the stack's clock: no test here can cross UTC midnight
-STARTUP_SECONDS = 60  # generous: a cold import of moto on a busy 2-core machine
 DELAY = 3600
-
-
-class Running:
-    def __init__(self, process: subprocess.Popen, console: Path, state: Path):
-        self.process, self.console, self.state = process, console, state
-        self.stack: LocalStack | None = None
-        self.numbers_used: list[str] = []
-
-    def numbers(self, count: int) -> list[str]:
-        numbers = mobile_numbers("33", count)
-        self.numbers_used.extend(numbers)
-        return numbers
-
-    def stop(self) -> int:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
-            try:
-                self.process.wait(20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        return self.process.returncode
 
 
 @pytest.fixture(scope="module")
 def running(tmp_path_factory):
-    """The stack with time scale 1: nothing fires unless a test skips the delay."""
-    state_dir = tmp_path_factory.mktemp("local")
-    console = state_dir / "console.txt"
-    with console.open("w") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "decoy_local.stack", "--port", "0", "--twilio-port", "0",
-             "--time-scale", "1", "--param", f"DailyReplyBudget={BUDGET}",
-             "--param", "KillSwitchCacheSeconds=0",  # the ops test's kill switch acts at once
-             "--clock-start", CLOCK_START, "--state-dir", str(state_dir)],
-            cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
-    run = Running(process, console, state_dir / "stack.json")
-
-    def ready() -> bool:
-        if process.poll() is not None:
-            raise AssertionError("the stack exited:\n" + console.read_text())
-        try:
-            run.stack = LocalStack.load(run.state)
-        except (StackUnavailable, ValueError):
-            return False
-        return True
-
-    assert wait_for(ready, STARTUP_SECONDS), "no state file:\n" + console.read_text()
+    run = local_stack_process.start(tmp_path_factory.mktemp("local"), BUDGET)
     yield run
     run.stop()
 
