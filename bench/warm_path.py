@@ -153,7 +153,7 @@ def fresh_receiver(meter: Meter) -> Callable[..., dict]:
 
 
 def shield_open(n: int, meter: Meter, outcomes: Outcomes, samples: dict[str, Sample]) -> None:
-    from decoy import runtime
+    from decoy import runtime, shield
 
     with moto_stack({"DAILY_REPLY_BUDGET": str(10 * n)}):
         receive = fresh_receiver(meter)
@@ -177,7 +177,7 @@ def shield_open(n: int, meter: Meter, outcomes: Outcomes, samples: dict[str, Sam
         others = senders(n, n)
         each([sms_form(s, DECOY) for s in others], "1st message: reply scheduled")
         rt = runtime.get()
-        rt.live, rt.blocked = runtime.LiveSenders(), runtime.BlockedSenders()
+        rt.memory = shield.ShieldMemory()
         each([sms_form(s, DECOY) for s in others], "2nd message, on another container")
 
 

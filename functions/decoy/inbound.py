@@ -10,12 +10,13 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from decoy import optout, shield, twiml
 from decoy.campaigns import HELP, REPLY, Campaign
-from decoy.clock import next_utc_midnight
 from decoy.observability import count, logger, set_campaign
-from decoy.phone import mask, sender_key, sender_rejection
+from decoy.outcomes import ANSWERED_CALL, Metric, Outcome, error_metric, status_metric
+from decoy.phone import mask, sender_key
 from decoy.runtime import Runtime
 from decoy.schedule import ReplyOrder, cancel_reply, is_message_sid, schedule_reply
 from decoy.settings import ScheduleTarget
+from decoy.shield import aws_error
 from decoy.webhook import Rejected, Webhook, verify_signature
 
 STOP_WORDS = frozenset({"STOP", "STOPALL", "ARRET", "ARRETE", "STOPP", "UNSUBSCRIBE", "CANCEL",
@@ -46,11 +47,6 @@ def is_help(body: str, opt_out_type: str = "") -> bool:
     return opt_out_type.strip().upper() == "HELP" or _keyword(body) in HELP_WORDS
 
 
-def metric_name(prefix: str, status: str) -> str:
-    """('Status', 'partially_delivered') -> 'StatusPartiallyDelivered'."""
-    return prefix + "".join(part.capitalize() for part in status.split("_"))
-
-
 @dataclass(frozen=True)
 class Inbound:
     """The parts of a webhook the decision needs (never the message body)."""
@@ -67,14 +63,14 @@ def answer(webhook: Webhook, rt: Runtime, target: ScheduleTarget, now: float) ->
     try:
         verify_signature(webhook, secrets.auth_token)
     except Rejected:
-        count("ForgedSignature")
+        count(Metric.ForgedSignature)
         raise
     if webhook.route == "/status":
         return record_status(webhook, rt)
     if webhook.route == "/usage":
         return usage_trigger_fired(webhook, rt)
     inbound = _inbound(webhook, rt)
-    count("Received")
+    count(Metric.Received)
     if webhook.route == "/voice":
         return answer_call(inbound, rt, target, secrets.hash_key, now)
     body, opt_out_type = webhook.form.get("Body", ""), webhook.form.get("OptOutType", "")
@@ -91,7 +87,7 @@ def _inbound(webhook: Webhook, rt: Runtime) -> Inbound:
     to = webhook.field("To")
     campaign = rt.campaigns.for_number(to)
     if campaign is None:
-        count("UnknownNumber")
+        count(Metric.UnknownNumber)
         raise Rejected(404, f"no campaign for To={to}: a Twilio number points here but "
                             "campaigns.json does not list it")
     set_campaign(campaign.id)
@@ -104,90 +100,15 @@ def _inbound(webhook: Webhook, rt: Runtime) -> Inbound:
 
 
 def consider_reply(inbound: Inbound, rt: Runtime, target: ScheduleTarget, hash_key: bytes,
-                   now: float) -> str:
-    """Run the cost shield for one message; schedule the reply when everything allows it."""
-    outcome = _decide(inbound, rt, target, hash_key, now)
+                   now: float) -> Outcome:
+    """A message: the shield decides, then the reply is scheduled when it is due."""
+    key = sender_key(inbound.sender, hash_key)
+    admitted = shield.admit_message(rt, inbound.campaign, inbound.sender, key, inbound.sid, now)
+    outcome = reply(admitted, inbound, rt, target, key, now)
     count(outcome)
     logger.info("inbound handled", extra={"outcome": outcome, "campaign": inbound.campaign.id,
                                           "sender": mask(inbound.sender)})
     return outcome
-
-
-def _decide(inbound: Inbound, rt: Runtime, target: ScheduleTarget, hash_key: bytes,
-            now: float, call: bool = False) -> str:
-    """The shield's verdict for one message, or one call (`call`: it also needs a unit of
-    today's answered-call allowance, taken in the same DynamoDB call where possible)."""
-    campaign, settings = inbound.campaign, rt.settings
-    limits = campaign.limits(settings.limits)
-    if sender_rejection(inbound.sender, campaign.allowed_codes(settings.allowed_country_codes)):
-        return "BlockedCountry"
-    if rt.kill_switch_on():
-        return "KillSwitch"
-    allowance = settings.daily_answered_calls if call else None
-    if call and (allowance == 0 or now < rt.calls_spent_until):
-        return "BlockedCallAllowance"
-    budget_spent = now < rt.budget_spent_until
-    if budget_spent and not call:
-        return "BlockedBudget"
-    key = sender_key(inbound.sender, hash_key)
-    if rt.blocked.blocked(key, now):
-        return "BlockedQuota"
-    table = settings.table_name
-    try:
-        decision = None
-        take_reply = bool(limits.replies_per_sender and limits.daily_reply_budget > 0
-                          and not budget_spent)
-        if (take_reply or call) and not rt.live.seen(key, now):  # most likely the first one
-            decision = shield.record_first_message(rt.dynamodb, table, key, inbound.sid, now,
-                                                   limits, allowance, take_reply)
-            verdict = decision.verdict if decision else None
-            if verdict is shield.Verdict.CALLS_SPENT:
-                rt.calls_spent_until = next_utc_midnight(now)
-                return "BlockedCallAllowance"
-            if verdict is shield.Verdict.BUDGET_SPENT:
-                rt.budget_spent_until = next_utc_midnight(now)
-                if not call:
-                    return "BlockedBudget"
-                decision = None  # the call may still be answered: count it below
-            if verdict is shield.Verdict.ACCEPTED:
-                allowance = None  # the call's unit was taken in the same transaction
-                if decision.reply_reserved:
-                    count("BudgetUsed")  # taken with the window, in the same transaction
-        if decision is None:
-            decision = shield.record_message(rt.dynamodb, table, key, inbound.sid, now, limits)
-        if decision.verdict in (shield.Verdict.OVER_QUOTA, shield.Verdict.OPTED_OUT):
-            rt.blocked.add(key, decision.window_ends)
-            return "BlockedQuota" if decision.verdict is shield.Verdict.OVER_QUOTA else "OptedOut"
-        rt.live.add(key, decision.window_ends)
-        # A retried CallSid takes a unit again: its first attempt may have been refused one,
-        # and counting a rare retry twice errs on the side of the bill.
-        if allowance is not None and not shield.take_call_unit(rt.dynamodb, table, now,
-                                                               allowance):
-            rt.calls_spent_until = next_utc_midnight(now)
-            return "BlockedCallAllowance"
-        if not decision.reply_due(limits):
-            return "Duplicate" if decision.verdict is shield.Verdict.DUPLICATE else "Counted"
-        if not decision.reply_reserved:
-            if now < rt.budget_spent_until or not shield.reserve_reply(
-                    rt.dynamodb, table, key, inbound.sid, now, limits.daily_reply_budget):
-                rt.budget_spent_until = max(rt.budget_spent_until, next_utc_midnight(now))
-                return "BlockedBudget"
-            count("BudgetUsed")  # one unit of today's budget: the alarms sum it, no extra call
-    except (ClientError, BotoCoreError) as exc:
-        logger.warning("counter write failed, nothing scheduled", extra={"error": _code(exc)})
-        return "StoreFailed"
-    order = ReplyOrder(campaign=campaign.id, to=inbound.sender, sender_key=key, sid=inbound.sid,
-                       text=inbound.text)
-    try:
-        created = schedule_reply(rt.scheduler, target, order, now + limits.reply_delay_seconds)
-    except (ClientError, BotoCoreError) as exc:
-        logger.warning("schedule failed, nothing will be sent", extra={"error": _code(exc)})
-        return "ScheduleFailed"
-    return "Scheduled" if created else "Duplicate"
-
-
-# Call outcomes that are answered with the voicemail; every other call is rejected (busy).
-ANSWERED = frozenset({"Scheduled", "Counted", "Duplicate", "BlockedBudget", "ScheduleFailed"})
 
 
 def answer_call(inbound: Inbound, rt: Runtime, target: ScheduleTarget, hash_key: bytes,
@@ -197,14 +118,34 @@ def answer_call(inbound: Inbound, rt: Runtime, target: ScheduleTarget, hash_key:
     A rejected call is neither answered nor billed by Twilio; an answered one is billed per
     minute, so answers are bounded by today's allowance (DailyAnsweredCallBudget).
     """
-    outcome = _decide(inbound, rt, target, hash_key, now, call=True)
-    answered = outcome in ANSWERED
+    key = sender_key(inbound.sender, hash_key)
+    admitted = shield.admit_call(rt, inbound.campaign, inbound.sender, key, inbound.sid, now)
+    outcome = reply(admitted, inbound, rt, target, key, now)
+    answered = outcome in ANSWERED_CALL
     count(outcome)
-    count("CallAnswered" if answered else "CallRejected")
+    count(Metric.CallAnswered if answered else Metric.CallRejected)
     logger.info("call handled", extra={"outcome": outcome, "answered": answered,
                                        "campaign": inbound.campaign.id,
                                        "sender": mask(inbound.sender)})
     return twiml.voicemail(inbound.campaign.voicemail) if answered else twiml.REJECT
+
+
+def reply(admitted: Outcome, inbound: Inbound, rt: Runtime, target: ScheduleTarget, key: str,
+          now: float) -> Outcome:
+    """The reply decision: schedule it when the shield admitted it, at receipt + the delay;
+    the schedule's name dedupes a retried webhook. Any other verdict schedules nothing."""
+    if admitted is not Outcome.Scheduled:
+        return admitted
+    campaign = inbound.campaign
+    order = ReplyOrder(campaign=campaign.id, to=inbound.sender, sender_key=key, sid=inbound.sid,
+                       text=inbound.text)
+    delay = campaign.limits(rt.settings.limits).reply_delay_seconds
+    try:
+        created = schedule_reply(rt.scheduler, target, order, now + delay)
+    except (ClientError, BotoCoreError) as exc:
+        logger.warning("schedule failed, nothing will be sent", extra={"error": aws_error(exc)})
+        return Outcome.ScheduleFailed
+    return Outcome.Scheduled if created else Outcome.Duplicate
 
 
 def opt_out(inbound: Inbound, rt: Runtime, target: ScheduleTarget, hash_key: bytes,
@@ -216,7 +157,7 @@ def opt_out(inbound: Inbound, rt: Runtime, target: ScheduleTarget, hash_key: byt
     """
     key = sender_key(inbound.sender, hash_key)
     opt_out_seconds = rt.settings.limits.opt_out_seconds
-    rt.blocked.add(key, now + opt_out_seconds)  # this container refuses at once, whatever
+    rt.memory.blocked.add(key, now + opt_out_seconds)  # this container refuses at once, whatever
     try:
         pending = shield.record_opt_out(rt.dynamodb, rt.settings.table_name, key, now,
                                         opt_out_seconds)
@@ -225,21 +166,21 @@ def opt_out(inbound: Inbound, rt: Runtime, target: ScheduleTarget, hash_key: byt
             optout.queue_opt_out(rt.scheduler, target, key, inbound.sid, now)
         except (ClientError, BotoCoreError) as queue_exc:
             logger.error("opt-out lost: neither recorded nor queued", extra={
-                "error": _code(exc), "queue_error": _code(queue_exc)})
-            count("OptOutFailed")
+                "error": aws_error(exc), "queue_error": aws_error(queue_exc)})
+            count(Metric.OptOutFailed)
             return
         logger.warning("opt-out not recorded, queued for the sender", extra={
-            "error": _code(exc)})
-        count("OptOutQueued")
+            "error": aws_error(exc)})
+        count(Metric.OptOutQueued)
         return
     try:
         cancelled = sum(cancel_reply(rt.scheduler, target.group_name, sid) for sid in pending)
     except (ClientError, BotoCoreError) as exc:
         # Recorded: the sender re-checks the opt-out before sending, so nothing goes out.
         logger.warning("opt-out recorded, pending reply not cancelled", extra={
-            "error": _code(exc)})
+            "error": aws_error(exc)})
         cancelled = 0
-    count("OptOut")
+    count(Metric.OptOut)
     logger.info("sender opted out", extra={"campaign": inbound.campaign.id,
                                            "cancelled": cancelled, "sender": mask(inbound.sender)})
 
@@ -258,10 +199,10 @@ def record_status(webhook: Webhook, rt: Runtime) -> str:
     if status not in DELIVERY_STATUSES:
         raise Rejected(400, "missing or unknown MessageStatus")
     logger.set_correlation_id(webhook.form.get("MessageSid") or None)
-    count(metric_name("Status", status))
+    count(status_metric(status))
     error = webhook.form.get("ErrorCode", "")
     if _ERROR_CODE.fullmatch(error):
-        count(f"Error{error}")
+        count(error_metric(error))
     logger.info("delivery status", extra={"campaign": campaign.id, "status": status,
                                           "error_code": error or None})
     return twiml.EMPTY
@@ -281,22 +222,16 @@ def usage_trigger_fired(webhook: Webhook, rt: Runtime) -> str:
                "trigger_by": webhook.form.get("TriggerBy", "")[:16] or None,
                "trigger_value": webhook.form.get("TriggerValue", "")[:32] or None,
                "current_value": webhook.form.get("CurrentValue", "")[:32] or None}
-    count("UsageTriggerFired")  # the alarm: whatever happens to the switch below
+    count(Metric.UsageTriggerFired)  # the alarm: whatever happens to the switch below
     logger.set_correlation_id(sid)
     try:
         rt.ssm.client.put_parameter(Name=rt.settings.kill_switch_parameter, Value="on",
                                     Type="String", Overwrite=True)
     except (ClientError, BotoCoreError) as exc:
-        count("KillSwitchFailed")
+        count(Metric.KillSwitchFailed)
         logger.error("usage trigger fired, kill switch NOT turned on",
-                     extra={**details, "error": _code(exc)})
+                     extra={**details, "error": aws_error(exc)})
         raise Rejected(503, "kill switch not turned on, turn it on by hand") from None
     rt.ssm.clear_cache()  # this container stops at once; the others within the switch's cache
     logger.warning("usage trigger fired, kill switch turned on", extra=details)
     return twiml.EMPTY
-
-
-def _code(exc: Exception) -> str:
-    if isinstance(exc, ClientError):
-        return str(exc.response.get("Error", {}).get("Code", "ClientError"))
-    return type(exc).__name__

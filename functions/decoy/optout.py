@@ -21,6 +21,7 @@ from botocore.exceptions import ClientError
 
 from decoy import shield
 from decoy.observability import count, logger
+from decoy.outcomes import Metric, Outcome
 from decoy.schedule import cancel_reply, create_one_time, is_message_sid
 from decoy.settings import ScheduleTarget
 
@@ -72,8 +73,8 @@ def record_queued_opt_out(event: dict[str, Any], ddb: Any, scheduler: Any, table
     key, sid = str(event.get("sender_key", "")), str(event.get("sid", ""))
     if not _SENDER_KEY.fullmatch(key) or not is_message_sid(sid):
         logger.error("invalid opt-out order dropped")
-        count("SendDropped")
-        return {"outcome": "InvalidOrder"}
+        count(Metric.SendDropped)
+        return {"outcome": Outcome.InvalidOrder}
     pending = shield.record_opt_out(ddb, table, key, now, opt_out_seconds)
     cancelled = sum(cancel_reply(scheduler, group, s) for s in pending)
     try:
@@ -81,6 +82,6 @@ def record_queued_opt_out(event: dict[str, Any], ddb: Any, scheduler: Any, table
     except ClientError as exc:
         if exc.response["Error"]["Code"] != "ResourceNotFoundException":
             raise
-    count("OptOutRecorded")
+    count(Outcome.OptOutRecorded)
     logger.info("queued opt-out recorded", extra={"cancelled": cancelled})
-    return {"outcome": "OptOutRecorded", "cancelled": cancelled}
+    return {"outcome": Outcome.OptOutRecorded, "cancelled": cancelled}

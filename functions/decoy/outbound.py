@@ -24,6 +24,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from decoy import optout, shield
 from decoy.campaigns import REPLY, Campaign
 from decoy.observability import count, logger, set_campaign
+from decoy.outcomes import Metric, Outcome, send_error_metric
 from decoy.phone import mask
 from decoy.runtime import Runtime, Secrets
 from decoy.schedule import ReplyOrder
@@ -109,7 +110,7 @@ def _send(client: Any, params: dict[str, str], started: float) -> dict[str, Any]
             raise TransientSendError(f"twilio {status}/{code}") from None
         if is_ambiguous(status, code):
             return _resolve(client, params, started, f"twilio {status}/{code}")
-        return {"outcome": "SendFailed", "error_code": code, "status": status}
+        return {"outcome": Outcome.SendFailed, "error_code": code, "status": status}
     except ValueError:  # a 2xx whose body is not JSON (a proxy's page, a cut answer)
         return _resolve(client, params, started, "answer not JSON")
     except OSError as exc:  # connection refused, reset, timeout (requests' errors are OSErrors)
@@ -118,7 +119,7 @@ def _send(client: Any, params: dict[str, str], started: float) -> dict[str, Any]
         return _resolve(client, params, started, type(exc).__name__)
     if not getattr(message, "sid", None):  # an empty 2xx: created or not, we cannot tell
         return _resolve(client, params, started, "answer without a sid")
-    return {"outcome": "Sent", "message_sid": message.sid}
+    return {"outcome": Outcome.Sent, "message_sid": message.sid}
 
 
 # Messages created this long before the attempt started are not this attempt's (clock skew).
@@ -134,10 +135,10 @@ def _resolve(client: Any, params: dict[str, str], started: float, why: str) -> d
         sid = find_created(client, params, started)
     except (TwilioException, OSError, ValueError) as exc:
         # Neither a retry (could send twice) nor silence: recorded once, counted, alarmed.
-        return {"outcome": "SendUncertain", "error": why, "lookup_error": type(exc).__name__}
+        return {"outcome": Outcome.SendUncertain, "error": why, "lookup_error": type(exc).__name__}
     if sid is None:
         raise TransientSendError(f"{why}; Twilio lists no such message") from None
-    return {"outcome": "Sent", "message_sid": sid, "resolved": why}
+    return {"outcome": Outcome.Sent, "message_sid": sid, "resolved": why}
 
 
 def find_created(client: Any, params: dict[str, str], started: float) -> str | None:
@@ -176,7 +177,7 @@ def never_reached_twilio(exc: OSError) -> bool:
 
 def _already_handled(response: dict[str, Any], _record: Any) -> dict[str, Any]:
     """A replayed order: report the earlier result as a duplicate, never send again."""
-    return {**response, "outcome": "AlreadyHandled", "first_outcome": response.get("outcome")}
+    return {**response, "outcome": Outcome.AlreadyHandled, "first_outcome": response.get("outcome")}
 
 
 @functools.cache
@@ -207,8 +208,8 @@ def deliver(order: ReplyOrder, rt: Runtime, secrets: Secrets, delivery: Delivery
     campaign = rt.campaigns.by_id(order.campaign)
     if campaign is None:
         logger.error("order for an unknown campaign dropped", extra={"campaign": order.campaign})
-        count("SendDropped")
-        return {"outcome": "UnknownCampaign"}
+        count(Metric.SendDropped)
+        return {"outcome": Outcome.UnknownCampaign}
     set_campaign(campaign.id)
     logger.set_correlation_id(order.sid)
     try:
@@ -216,15 +217,15 @@ def deliver(order: ReplyOrder, rt: Runtime, secrets: Secrets, delivery: Delivery
     except (TransientSendError, ClientError, BotoCoreError, IdempotencyPersistenceLayerError) \
             as exc:
         # Nothing was sent: raising lets Lambda's async retries try again, then the DLQ.
-        count("SendRetried")
+        count(Metric.SendRetried)
         logger.warning("reply not sent, left to the retries", extra={
             "campaign": campaign.id, "error": type(exc).__name__, "detail": str(exc)[:200]})
         raise
     count(result["outcome"])
     if result.get("resolved"):
-        count("SendResolved")  # an ambiguous answer that Twilio's list settled
-    if result["outcome"] == "SendFailed":
-        count(f"SendError{result['error_code']}")  # e.g. 21408: no geo permission
+        count(Metric.SendResolved)  # an ambiguous answer that Twilio's list settled
+    if result["outcome"] == Outcome.SendFailed:
+        count(send_error_metric(result["error_code"]))  # e.g. 21408: no geo permission
     logger.info("reply handled", extra={"outcome": result["outcome"], "campaign": campaign.id,
                                         "to": mask(order.to),
                                         "error_code": result.get("error_code"),
@@ -237,14 +238,14 @@ def _deliver(campaign: Campaign, order: ReplyOrder, rt: Runtime, secrets: Secret
     table = rt.settings.table_name
     try:
         if rt.kill_switch_on(max_age=0, fail_closed=False):
-            return {"outcome": "KillSwitch"}
+            return {"outcome": Outcome.KillSwitch}
     except GetParameterError:
         raise TransientSendError("kill switch unreadable") from None  # never a silent drop
     if shield.is_opted_out(rt.dynamodb, table, order.sender_key, now):
-        return {"outcome": "OptedOut"}
+        return {"outcome": Outcome.OptedOut}
     # A STOP that DynamoDB could not record waits in Scheduler; unsure = raise, never send.
     if optout.opt_out_pending(rt.scheduler, delivery.schedule_group_name, order.sender_key):
-        return {"outcome": "OptedOut"}
+        return {"outcome": Outcome.OptedOut}
     client = twilio_client(secrets.account_sid, secrets.auth_token, delivery.twilio_api_base_url)
     params = message_params(campaign, order.to, delivery.status_callback_url, order.text,
                             delivery.validity_period_seconds)
@@ -259,14 +260,14 @@ def _deliver(campaign: Campaign, order: ReplyOrder, rt: Runtime, secrets: Secret
     except IdempotencyAlreadyInProgressError:
         # Running elsewhere, or stuck (crashed mid-send, a record that could not be deleted):
         # raise rather than answer normally, so a stuck order ends in the DLQ, not in silence.
-        count("SendInProgress")
+        count(Metric.SendInProgress)
         raise SendInProgress("an earlier attempt holds this order's record") from None
     except IdempotencyPersistenceLayerError:
         if not done:
             raise
         # Sent, but the record stays INPROGRESS: a retry would only find it in progress.
         result = done[-1]
-        count("SendUnrecorded")
+        count(Metric.SendUnrecorded)
         logger.warning("reply handled but its idempotency record stays in progress",
                        extra={"outcome": result["outcome"]})
     if result.get("error_code") == OPTED_OUT_ERROR:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import functools
 import os
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +16,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from decoy.campaigns import Campaigns, load_campaigns
 from decoy.observability import logger
 from decoy.settings import Settings
+from decoy.shield import ShieldMemory
 
 # One config for every client: fail fast (the webhook must answer quickly), and let
 # botocore's standard retry mode handle throttling instead of hand-written loops.
@@ -25,7 +24,6 @@ from decoy.settings import Settings
 BOTO_CONFIG = Config(connect_timeout=2, read_timeout=3,
                      retries={"mode": "standard", "total_max_attempts": 3})
 SECRETS_MAX_AGE = 900
-BLOCKED_CACHE_SIZE = 10_000
 KILL_SWITCH_ON = {"on", "true", "1", "yes"}
 
 
@@ -36,47 +34,6 @@ class Secrets:
     hash_key: bytes
 
 
-class BlockedSenders:
-    """Senders known to be over quota or opted out, until their window ends (bounded LRU).
-
-    Locked because a local server (make run, the flood bench) may share one runtime
-    between threads; a Lambda container never does, and the lock costs it nothing.
-    """
-
-    def __init__(self, size: int = BLOCKED_CACHE_SIZE):
-        self._until: OrderedDict[str, float] = OrderedDict()
-        self._size = size
-        self._lock = threading.Lock()
-
-    def add(self, key: str, until: float) -> None:
-        with self._lock:
-            self._until[key] = until
-            self._until.move_to_end(key)
-            while len(self._until) > self._size:
-                self._until.popitem(last=False)
-
-    def blocked(self, key: str, now: float) -> bool:
-        with self._lock:
-            until = self._until.get(key)
-            if until is None:
-                return False
-            if until <= now:
-                del self._until[key]
-                return False
-            return True
-
-    def discard(self, key: str) -> None:
-        with self._lock:
-            self._until.pop(key, None)
-
-
-class LiveSenders(BlockedSenders):
-    """Senders this container saw with an open window: their next message is not their first."""
-
-    def seen(self, key: str, now: float) -> bool:
-        return self.blocked(key, now)
-
-
 @dataclass
 class Runtime:
     settings: Settings
@@ -84,10 +41,7 @@ class Runtime:
     dynamodb: Any
     scheduler: Any
     ssm: SSMProvider
-    blocked: BlockedSenders = field(default_factory=BlockedSenders)
-    live: LiveSenders = field(default_factory=LiveSenders)
-    budget_spent_until: float = 0.0  # epoch: the daily budget is known spent until then
-    calls_spent_until: float = 0.0  # epoch: today's answered-call allowance is known spent
+    memory: ShieldMemory = field(default_factory=ShieldMemory)  # the shield's, per container
 
     def secrets(self) -> Secrets:
         """The three secrets, or GetParameterError whatever way SSM failed."""

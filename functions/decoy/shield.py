@@ -10,16 +10,26 @@ Every condition treats an expired item as absent: TTL deletion can lag by days.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from decoy.clock import next_utc_midnight, utc_day
+from decoy.observability import count, logger
+from decoy.outcomes import Metric, Outcome
+from decoy.phone import sender_rejection
 from decoy.settings import Limits
 
+if TYPE_CHECKING:
+    from decoy.campaigns import Campaign
+    from decoy.runtime import Runtime
+
 BUDGET_KEEP_SECONDS = 3 * 86400
+BLOCKED_CACHE_SIZE = 10_000
 
 
 class Verdict(Enum):
@@ -81,6 +91,21 @@ def classify(old: dict[str, Any] | None, sid: str, now: float) -> Decision | Non
     return Decision(Verdict.OVER_QUOTA, len(sids), window_ends=window_ends)
 
 
+# The quota rule, stated once: a sender's window takes a new message while it holds fewer
+# than MaxMessagesPerSender of them. _ROOM says it to DynamoDB, room_left() to Python (for
+# an item a refused write returned), both from the same bound.
+_ROOM = "size(sids) < :max"
+
+
+def _room_values(limits: Limits) -> dict[str, dict[str, str]]:
+    return {":max": {"N": str(limits.max_messages_per_sender)}}
+
+
+def room_left(held: int, limits: Limits) -> bool:
+    """_ROOM for a window holding `held` messages."""
+    return held < limits.max_messages_per_sender
+
+
 # A sender item that may be (re)started: absent, window over (TTL lags), and not opted out.
 _WINDOW_CLOSED = ("(attribute_not_exists(window_ends) OR window_ends <= :now) "
                   "AND (attribute_not_exists(optout_until) OR optout_until <= :now)")
@@ -114,7 +139,7 @@ def _append_message(ddb: Any, table: str, key: str, sid: str, now: float,
     window_ends = int(now) + limits.sender_window_seconds
     values = {
         ":now": {"N": str(int(now))},
-        ":max": {"N": str(limits.max_messages_per_sender)},
+        **_room_values(limits),
         ":sid": {"S": sid},
         ":sids": {"L": [{"S": sid}]},
         ":empty": {"L": []},
@@ -127,7 +152,7 @@ def _append_message(ddb: Any, table: str, key: str, sid: str, now: float,
         "window_ends = if_not_exists(window_ends, :ends), "
         "expiration = if_not_exists(expiration, :ends)",
         ConditionExpression="(attribute_not_exists(pk) OR (window_ends > :now "
-        "AND size(sids) < :max AND NOT contains(sids, :sid))) "
+        f"AND {_ROOM} AND NOT contains(sids, :sid))) "
         "AND (attribute_not_exists(optout_until) OR optout_until <= :now)",
         ExpressionAttributeValues=values,
         ReturnValues="ALL_NEW",
@@ -221,7 +246,7 @@ def record_first_message(ddb: Any, table: str, key: str, sid: str, now: float,
         if codes[:1] == ["ConditionalCheckFailed"]:  # the sender's window is open, or opted out
             decision = classify(reasons[0].get("Item"), sid, now)
             if decision is None or (decision.verdict is Verdict.OVER_QUOTA
-                                    and decision.position < limits.max_messages_per_sender):
+                                    and room_left(decision.position, limits)):
                 return None
             return decision
         if codes[:1] == ["None"] and len(codes) == 1 + len(units):
@@ -301,6 +326,195 @@ def budget_used(ddb: Any, table: str, day: str) -> int:
     return _num(out.get("Item", {}), "used")
 
 
-def calls_answered(ddb: Any, table: str, day: str) -> int:
-    out = ddb.get_item(TableName=table, Key=calls_pk(day), ProjectionExpression="used")
-    return _num(out.get("Item", {}), "used")
+# -- what one container remembers, and the two admission decisions -----------------------
+
+class BlockedSenders:
+    """Senders known to be over quota or opted out, until their window ends (bounded LRU).
+
+    Locked because a local server (make run, the flood bench) may share one runtime
+    between threads; a Lambda container never does, and the lock costs it nothing.
+    """
+
+    def __init__(self, size: int = BLOCKED_CACHE_SIZE):
+        self._until: OrderedDict[str, float] = OrderedDict()
+        self._size = size
+        self._lock = threading.Lock()
+
+    def add(self, key: str, until: float) -> None:
+        with self._lock:
+            self._until[key] = until
+            self._until.move_to_end(key)
+            while len(self._until) > self._size:
+                self._until.popitem(last=False)
+
+    def blocked(self, key: str, now: float) -> bool:
+        with self._lock:
+            until = self._until.get(key)
+            if until is None:
+                return False
+            if until <= now:
+                del self._until[key]
+                return False
+            return True
+
+    def discard(self, key: str) -> None:
+        with self._lock:
+            self._until.pop(key, None)
+
+
+class LiveSenders(BlockedSenders):
+    """Senders this container saw with an open window: their next message is not their first."""
+
+    def seen(self, key: str, now: float) -> bool:
+        return self.blocked(key, now)
+
+
+@dataclass
+class ShieldMemory:
+    """What one warm container knows, saving DynamoDB calls; never needed to be right."""
+
+    blocked: BlockedSenders = field(default_factory=BlockedSenders)
+    live: LiveSenders = field(default_factory=LiveSenders)
+    budget_spent_until: float = 0.0  # epoch: the daily reply budget is known spent until then
+    calls_spent_until: float = 0.0  # epoch: today's answered-call allowance is known spent
+
+    def budget_spent(self, now: float) -> None:
+        self.budget_spent_until = max(self.budget_spent_until, next_utc_midnight(now))
+
+    def calls_spent(self, now: float) -> None:
+        self.calls_spent_until = max(self.calls_spent_until, next_utc_midnight(now))
+
+    def remember(self, key: str, decision: Decision) -> Decision | Outcome:
+        """The sender's window as one write decided it: blocked (an Outcome), or live."""
+        if decision.verdict in (Verdict.OVER_QUOTA, Verdict.OPTED_OUT):
+            self.blocked.add(key, decision.window_ends)
+            return (Outcome.BlockedQuota if decision.verdict is Verdict.OVER_QUOTA
+                    else Outcome.OptedOut)
+        self.live.add(key, decision.window_ends)
+        return decision
+
+
+def _refused(rt: Runtime, campaign: Campaign, sender: str) -> Outcome | None:
+    """The checks that cost no DynamoDB call: a sender we never answer, the kill switch."""
+    if sender_rejection(sender, campaign.allowed_codes(rt.settings.allowed_country_codes)):
+        return Outcome.BlockedCountry
+    if rt.kill_switch_on():
+        return Outcome.KillSwitch
+    return None
+
+
+def _takes_reply(limits: Limits) -> bool:
+    """A first message takes its reply's budget unit in its opening transaction."""
+    return bool(limits.replies_per_sender and limits.daily_reply_budget > 0)
+
+
+def admit_message(rt: Runtime, campaign: Campaign, sender: str, key: str, sid: str,
+                  now: float) -> Outcome:
+    """The shield's verdict for one message: Outcome.Scheduled means its reply is due and its
+    budget unit taken (the caller schedules it); any other outcome schedules nothing.
+
+    A sender's first message costs one DynamoDB transaction (window + budget unit).
+    """
+    refused = _refused(rt, campaign, sender)
+    if refused:
+        return refused
+    memory, limits = rt.memory, campaign.limits(rt.settings.limits)
+    if now < memory.budget_spent_until:
+        return Outcome.BlockedBudget
+    if memory.blocked.blocked(key, now):
+        return Outcome.BlockedQuota
+    ddb, table = rt.dynamodb, rt.settings.table_name
+    try:
+        first = None
+        if _takes_reply(limits) and not memory.live.seen(key, now):  # most likely the first
+            first = record_first_message(ddb, table, key, sid, now, limits)
+            if first and first.verdict is Verdict.BUDGET_SPENT:
+                memory.budget_spent(now)
+                return Outcome.BlockedBudget
+        decision = _counted(rt, key, sid, now, limits, first)
+        if isinstance(decision, Outcome):
+            return decision
+        return _reply_admitted(rt, key, sid, now, limits, decision)
+    except (ClientError, BotoCoreError) as exc:
+        return _store_failed(exc)
+
+
+def admit_call(rt: Runtime, campaign: Campaign, sender: str, key: str, sid: str,
+               now: float) -> Outcome:
+    """The shield's verdict for one call: like a message's (the caller gets the same delayed
+    SMS within the same quotas), and it also needs a unit of today's answered-call allowance,
+    taken in the sender's first transaction where possible. Outcome.Scheduled: reply due.
+    """
+    refused = _refused(rt, campaign, sender)
+    if refused:
+        return refused
+    memory, limits = rt.memory, campaign.limits(rt.settings.limits)
+    allowance: int | None = rt.settings.daily_answered_calls
+    if allowance == 0 or now < memory.calls_spent_until:
+        return Outcome.BlockedCallAllowance
+    if memory.blocked.blocked(key, now):
+        return Outcome.BlockedQuota
+    ddb, table = rt.dynamodb, rt.settings.table_name
+    try:
+        first = None
+        if not memory.live.seen(key, now):  # most likely the first: one transaction
+            take_reply = _takes_reply(limits) and now >= memory.budget_spent_until
+            first = record_first_message(ddb, table, key, sid, now, limits, allowance,
+                                         take_reply)
+            verdict = first.verdict if first else None
+            if verdict is Verdict.CALLS_SPENT:
+                memory.calls_spent(now)
+                return Outcome.BlockedCallAllowance
+            if verdict is Verdict.BUDGET_SPENT:
+                memory.budget_spent(now)
+                first = None  # the call may still be answered: count it below
+            if verdict is Verdict.ACCEPTED:
+                allowance = None  # the call's unit was taken in the same transaction
+        decision = _counted(rt, key, sid, now, limits, first)
+        if isinstance(decision, Outcome):
+            return decision
+        # A retried CallSid takes a unit again: its first attempt may have been refused one,
+        # and counting a rare retry twice errs on the side of the bill.
+        if allowance is not None and not take_call_unit(ddb, table, now, allowance):
+            memory.calls_spent(now)
+            return Outcome.BlockedCallAllowance
+        return _reply_admitted(rt, key, sid, now, limits, decision)
+    except (ClientError, BotoCoreError) as exc:
+        return _store_failed(exc)
+
+
+def _counted(rt: Runtime, key: str, sid: str, now: float, limits: Limits,
+             first: Decision | None) -> Decision | Outcome:
+    """Count the message in the sender's window (unless its first transaction did)."""
+    if first is not None and first.verdict is Verdict.ACCEPTED and first.reply_reserved:
+        count(Metric.BudgetUsed)  # taken with the window, in the same transaction
+    decision = first or record_message(rt.dynamodb, rt.settings.table_name, key, sid, now,
+                                       limits)
+    return rt.memory.remember(key, decision)
+
+
+def _reply_admitted(rt: Runtime, key: str, sid: str, now: float, limits: Limits,
+                    decision: Decision) -> Outcome:
+    """The reply decision: due (one per sender per window) and within today's budget."""
+    if not decision.reply_due(limits):
+        return Outcome.Duplicate if decision.verdict is Verdict.DUPLICATE else Outcome.Counted
+    if not decision.reply_reserved:
+        memory = rt.memory
+        if now < memory.budget_spent_until or not reserve_reply(
+                rt.dynamodb, rt.settings.table_name, key, sid, now, limits.daily_reply_budget):
+            memory.budget_spent(now)
+            return Outcome.BlockedBudget
+        count(Metric.BudgetUsed)  # one unit of today's budget: the alarms sum it, no extra call
+    return Outcome.Scheduled
+
+
+def _store_failed(exc: Exception) -> Outcome:
+    logger.warning("counter write failed, nothing scheduled", extra={"error": aws_error(exc)})
+    return Outcome.StoreFailed
+
+
+def aws_error(exc: Exception) -> str:
+    """The AWS error code of a failed call, for a log line."""
+    if isinstance(exc, ClientError):
+        return str(exc.response.get("Error", {}).get("Code", "ClientError"))
+    return type(exc).__name__

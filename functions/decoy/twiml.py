@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 # Escapes the XML we write; nothing here parses XML.
 from xml.sax.saxutils import escape, quoteattr  # nosec B406
 
-from decoy.campaigns import Voicemail
+if TYPE_CHECKING:  # a type only: webhook imports this module, and need not load campaigns
+    from decoy.campaigns import Voicemail
 
 XML_HEAD = '<?xml version="1.0" encoding="UTF-8"?>'
 EMPTY = XML_HEAD + "<Response/>"

@@ -11,11 +11,12 @@ from urllib.parse import parse_qsl, urlsplit
 
 from twilio.request_validator import RequestValidator
 
+from decoy.twiml import EMPTY
+
 MAX_BODY_BYTES = 16 * 1024
 MAX_REASON_CHARS = 160
 ROUTES = ("/sms", "/voice", "/status", "/usage")
 FORM_TYPE = "application/x-www-form-urlencoded"
-EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
 
 
 class Rejected(Exception):
@@ -186,7 +187,7 @@ def verify_signature(webhook: Webhook, auth_token: str) -> None:
         raise Rejected(403, "invalid X-Twilio-Signature")
 
 
-def twiml_response(twiml: str = EMPTY_TWIML) -> dict[str, Any]:
+def twiml_response(twiml: str = EMPTY) -> dict[str, Any]:
     return {"statusCode": 200, "headers": {"Content-Type": "text/xml"}, "body": twiml}
 
 

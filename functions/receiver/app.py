@@ -14,6 +14,7 @@ from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterEr
 
 from decoy import clock, inbound, runtime, webhook
 from decoy.observability import count, logger, observed
+from decoy.outcomes import Metric
 from decoy.settings import ScheduleTarget
 
 
@@ -32,14 +33,14 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     try:
         request = webhook.parse(event)
     except webhook.Rejected as rejected:
-        count("BadRequest")  # malformed before any signature check: junk or probing
+        count(Metric.BadRequest)  # malformed before any signature check: junk or probing
         return _rejected(rejected)
     try:
         twiml = inbound.answer(request, runtime.get(), schedule_target(), clock.now())
     except webhook.Rejected as rejected:  # counted by inbound (ForgedSignature, UnknownNumber)
         return _rejected(rejected)
     except GetParameterError:
-        count("SecretsUnavailable")
+        count(Metric.SecretsUnavailable)
         logger.error("secrets unavailable, webhook not verified")
         return webhook.rejection_response(webhook.Rejected(503, "temporarily unavailable"))
     return webhook.twiml_response(twiml)

@@ -14,6 +14,7 @@ from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterEr
 
 from decoy import clock, optout, outbound, runtime
 from decoy.observability import count, logger, observed
+from decoy.outcomes import Metric, Outcome
 from decoy.schedule import ReplyOrder
 from decoy.settings import Delivery
 
@@ -40,14 +41,14 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     except ValueError as exc:
         # A malformed order can never succeed: drop it (no retry) and say so.
         logger.error("invalid reply order dropped", extra={"reason": str(exc)})
-        count("SendDropped")
-        return {"outcome": "InvalidOrder"}
+        count(Metric.SendDropped)
+        return {"outcome": Outcome.InvalidOrder}
     rt = runtime.get()
     try:
         secrets = rt.secrets()
     except GetParameterError:
         # Nothing sent yet: raising lets Lambda's async retries try again, then the DLQ.
         logger.error("secrets unavailable, reply left to the retries")
-        count("SendRetried")
+        count(Metric.SendRetried)
         raise
     return outbound.deliver(order, rt, secrets, delivery(), clock.now())

@@ -164,7 +164,7 @@ def webhook(route: str, **extra: str) -> dict:
 def test_receiver_fault_answers_and_schedules_at_most_once(
         row, aws, aws_faults, telemetry, lambda_context, at):
     if not row.first_message:
-        runtime.get().live.add(sender_key(HARASSER, HASH_KEY.encode()), NOW + 3600)
+        runtime.get().memory.live.add(sender_key(HARASSER, HASH_KEY.encode()), NOW + 3600)
     aws_faults.fail(row.call, row.fault, row.times)
 
     response = receive(webhook(row.route, **row.extra), lambda_context)

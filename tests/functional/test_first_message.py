@@ -6,7 +6,7 @@ from __future__ import annotations
 from conftest import schedules
 from twilio_fakes import api_event, call_form, sms_form
 
-from decoy import runtime
+from decoy import runtime, shield
 from receiver.app import lambda_handler as receive
 
 DECOY = "+33939000001"
@@ -16,7 +16,7 @@ SENDER = "+33611223344"
 def new_container() -> None:
     """Another warm Lambda container: same secrets and clients, no memory of any sender."""
     rt = runtime.get()
-    rt.live, rt.blocked = runtime.LiveSenders(), runtime.BlockedSenders()
+    rt.memory = shield.ShieldMemory()
 
 
 def table_items(aws, prefix: str) -> list[dict]:

@@ -74,7 +74,7 @@ def test_sixth_message_from_one_sender_schedules_nothing(aws, lambda_context, at
     (sender,) = [i for i in item if i["pk"]["S"].startswith("sender#")]
     assert len(sender["sids"]["L"]) == 5
     from decoy import runtime
-    runtime.get().blocked = type(runtime.get().blocked)()  # a cold container: no memory of it
+    runtime.get().memory.blocked = type(runtime.get().memory.blocked)()  # a cold container: no memory of it
     calls = aws_calls()
 
     sixth = receive(api_event("/sms", sms_form(HARASSER, DECOY)), lambda_context)

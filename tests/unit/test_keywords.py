@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from decoy.inbound import is_help, is_stop, metric_name
+from decoy.inbound import is_help, is_stop
+from decoy.outcomes import metric_name
 
 
 @pytest.mark.parametrize("body", [
