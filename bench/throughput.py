@@ -143,6 +143,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--webhooks", type=int, default=2000)
     parser.add_argument("--threads", type=int, default=4)
     args = parser.parse_args(argv)
+    from decoy.outcomes import RECEIVER_OUTCOMES
     from decoy_local.simulator import LocalStack as Simulated
 
     clock = Clock()
@@ -152,8 +153,7 @@ def main(argv: list[str] | None = None) -> None:
         sim = Simulated.load(stack.state_file)
         wall, latencies, statuses = blast(sim, workload(args.webhooks), args.threads)
         outcomes = {k: int(v) for k, v in stack.functions.stats()["metrics"].items()
-                    if k in ("Scheduled", "Counted", "Duplicate", "BlockedQuota",
-                             "BlockedBudget", "StoreFailed", "ScheduleFailed")}
+                    if k in RECEIVER_OUTCOMES}
     done = len(latencies)
     title(f"Throughput of the local stack: {done} webhooks over loopback HTTP, "
           f"{args.threads} client threads, one receiver container")

@@ -29,14 +29,15 @@ for path in (ROOT / "tests", ROOT / "functions", ROOT):  # the handlers and the 
 
 from twilio_fakes import ACCOUNT_SID, AUTH_TOKEN, HASH_KEY, api_event, sms_form  # noqa: E402
 
+from decoy.outcomes import Metric, Outcome  # noqa: E402
 from decoy_local.lambda_context import LambdaContext  # noqa: E402
 
 REGION = "eu-west-3"
 DECOY = "+33939000001"
 FORGED_TOKEN = "not-the-auth-token"  # noqa: S105
 # Target AWS calls per webhook (issue 9).
-TARGETS = {"Scheduled": "<= 2", "Duplicate": "<= 1", "BlockedQuota": "<= 1",
-           "BlockedBudget": "0", "ForgedSignature": "0"}
+TARGETS = {Outcome.Scheduled: "<= 2", Outcome.Duplicate: "<= 1", Outcome.BlockedQuota: "<= 1",
+           Outcome.BlockedBudget: "0", Metric.ForgedSignature: "0"}
 BASE_ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
             "AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION,
             "POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_METRICS_NAMESPACE": "DecoyBench"}
@@ -127,7 +128,7 @@ def run(receive: Callable[..., dict], meter: Meter, outcomes: Outcomes, event: d
         samples: dict[str, Sample], scenario: str) -> str:
     """One webhook through the handler; file its CPU and AWS calls under `scenario`."""
     meter.calls.clear()
-    outcomes.last = "ForgedSignature"  # the only path that logs no outcome
+    outcomes.last = Metric.ForgedSignature  # the only path that logs no outcome
     emulation = meter.emulation_cpu
     start = time.process_time()
     receive(event, CONTEXT)

@@ -23,6 +23,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from decoy import clock
+from decoy.outcomes import BOOKKEEPING, Metric, Outcome, metric_sentences, status_metric
 from decoy.phone import mask, mask_all
 from decoy_local.gateway import Control, Gateway, Target
 from decoy_local.simulator import (
@@ -48,12 +49,13 @@ FLOOD_SECONDS = 60  # nor for longer than this
 MAX_NUMBER = 32
 MAX_BODY = 1600  # Twilio's own limit for one message
 # The counters' columns: (string key, metric names summed).
-COLUMNS = (("col_received", ("Received",)), ("col_scheduled", ("Scheduled",)),
-           ("col_quota", ("BlockedQuota",)), ("col_budget", ("BlockedBudget",)),
-           ("col_country", ("BlockedCountry",)), ("col_kill", ("KillSwitch",)),
-           ("col_forged", ("ForgedSignature",)), ("col_sent", ("Sent",)),
-           ("col_delivered", ("StatusDelivered",)),
-           ("col_failed", ("StatusUndelivered", "StatusFailed", "SendFailed")))
+COLUMNS = (("col_received", (Metric.Received,)), ("col_scheduled", (Outcome.Scheduled,)),
+           ("col_quota", (Outcome.BlockedQuota,)), ("col_budget", (Outcome.BlockedBudget,)),
+           ("col_country", (Outcome.BlockedCountry,)), ("col_kill", (Outcome.KillSwitch,)),
+           ("col_forged", (Metric.ForgedSignature,)), ("col_sent", (Outcome.Sent,)),
+           ("col_delivered", (status_metric("delivered"),)),
+           ("col_failed", (status_metric("undelivered"), status_metric("failed"),
+                           Outcome.SendFailed)))
 FILES = {"/console.css": ("console.css", "text/css; charset=utf-8"),
          "/console.js": ("console.js", "text/javascript; charset=utf-8")}
 SECURITY_HEADERS = {  # all of it comes from this server: no inline script, no other origin
@@ -95,7 +97,7 @@ def status_of_callback(event: dict[str, Any]) -> tuple[str, str] | None:
 def outcomes(changes: Counter[str]) -> list[str]:
     """The receiver outcomes one webhook produced, without the bookkeeping counts."""
     return [name for name in sorted(changes) if changes[name] > 0
-            and name not in ("Received", "BudgetUsed")]
+            and name not in BOOKKEEPING]
 
 
 def answer_of(twiml: str) -> dict[str, str]:
@@ -152,7 +154,8 @@ class WebConsole:
             example_number=html.escape(f"+{first_code}{'6' if first_code == '33' else '4'}"
                                        "12345678"),
             flood_default=str(FLOOD_DEFAULT), flood_max=str(FLOOD_MAX),
-            strings_json=html.escape(json.dumps(text, ensure_ascii=False)))
+            strings_json=html.escape(json.dumps({**text, "outcomes": metric_sentences(lang)},
+                                                ensure_ascii=False)))
         body = Template((STATIC / "console.html").read_text(encoding="utf-8"))
         data = body.substitute(values).encode()
         return 200, {"Content-Type": "text/html; charset=utf-8", **SECURITY_HEADERS}, data
@@ -225,7 +228,7 @@ class WebConsole:
         return 200, {"sent": sum(statuses.values()), "seconds": round(elapsed, 1),
                      "http": {str(k): v for k, v in sorted(statuses.items())},
                      "outcomes": {name: changes[name] for name in sorted(changes)
-                                  if changes[name] > 0 and name != "BudgetUsed"}}
+                                  if changes[name] > 0 and name != Metric.BudgetUsed}}
 
     def kill_switch(self, request: Any) -> tuple[int, dict[str, Any]]:
         """Turn the kill switch on or off, as `decoy_ops kill-switch on|off` does."""
@@ -246,7 +249,7 @@ class WebConsole:
         changes = metric_changes(before, stats(self.stack))
         answer = answer_of(body) if status < 400 else {"kind": "refused",
                                                        "text": body[:200]}
-        scheduled = changes.get("Scheduled", 0) > 0
+        scheduled = changes.get(Outcome.Scheduled, 0) > 0
         return {"http": status, **answer, "outcomes": outcomes(changes),
                 "reply_due_in": (self.stack.reply_delay_seconds / self.stack.time_scale
                                  if scheduled else None)}

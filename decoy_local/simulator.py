@@ -21,14 +21,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
+from decoy import outcomes
+from decoy.outcomes import BOOKKEEPING, LANGUAGES, Metric, Outcome, sentence, status_metric
 from decoy.phone import MOBILE_PREFIXES, mask
 from decoy_local import ROOT
 from decoy_local.webhooks import Answer, call_form, loopback_request, post_form, sms_form
 
 STATE_FILE = ROOT / ".local" / "stack.json"
-RECEIVER_OUTCOMES = ("Scheduled", "Counted", "Duplicate", "BlockedQuota", "BlockedBudget",
-                     "BlockedCountry", "KillSwitch", "OptOut", "ForgedSignature",
-                     "StoreFailed", "ScheduleFailed")
+# What the receiver counted for the webhooks a step sent, in the order the demo lists them.
+RECEIVER_OUTCOMES = (*outcomes.RECEIVER_OUTCOMES, Metric.OptOut, Metric.ForgedSignature)
+SENDER_SHOWN = (Outcome.Sent, Outcome.KillSwitch, Outcome.SendFailed, Metric.SendRetried)
+DELIVERY_SHOWN = (status_metric("delivered"), status_metric("undelivered"))
 
 
 class StackUnavailable(RuntimeError):
@@ -187,22 +190,32 @@ def describe(changes: Counter[str], names: tuple[str, ...] = RECEIVER_OUTCOMES) 
     return ", ".join(parts) or "nothing counted"
 
 
-# What each receiver outcome means, in one clause (the names the functions count).
+# What each receiver outcome means for the engineer running the demo, in one clause with the
+# stack's figures; `--lang en|fr` shows the outcome's plain sentence instead (decoy.outcomes).
 MEANING = {
-    "Scheduled": "one reply scheduled, due in {delay}",
-    "Counted": "counted; this sender already has a reply scheduled (one per window)",
-    "Duplicate": "a retry of a webhook already handled: nothing new",
-    "BlockedQuota": "over MaxMessagesPerSender={MaxMessagesPerSender}: ignored, no reply",
-    "BlockedBudget": "DailyReplyBudget={DailyReplyBudget} spent today: nothing scheduled",
-    "BlockedCountry": "this sender may not get a reply: {why}",
-    "KillSwitch": "the kill switch is on: nothing scheduled",
-    "OptOut": "STOP: this sender never gets a message again",
-    "OptedOut": "this sender opted out (STOP): nothing scheduled",
-    "ForgedSignature": "invalid X-Twilio-Signature",
-    "StoreFailed": "DynamoDB failed: fail closed, nothing scheduled",
-    "ScheduleFailed": "Scheduler failed: fail closed, nothing scheduled",
+    Outcome.Scheduled: "one reply scheduled, due in {delay}",
+    Outcome.Counted: "counted; this sender already has a reply scheduled (one per window)",
+    Outcome.Duplicate: "a retry of a webhook already handled: nothing new",
+    Outcome.BlockedQuota: "over MaxMessagesPerSender={MaxMessagesPerSender}: ignored, no reply",
+    Outcome.BlockedBudget: "DailyReplyBudget={DailyReplyBudget} spent today: nothing scheduled",
+    Outcome.BlockedCountry: "this sender may not get a reply: {why}",
+    Outcome.BlockedCallAllowance: "DailyAnsweredCallBudget={DailyAnsweredCallBudget} spent "
+                                  "today: the call is rejected busy",
+    Outcome.KillSwitch: "the kill switch is on: nothing scheduled",
+    Metric.OptOut: "STOP: this sender never gets a message again",
+    Outcome.OptedOut: "this sender opted out (STOP): nothing scheduled",
+    Metric.ForgedSignature: "invalid X-Twilio-Signature",
+    Outcome.StoreFailed: "DynamoDB failed: fail closed, nothing scheduled",
+    Outcome.ScheduleFailed: "Scheduler failed: fail closed, nothing scheduled",
 }
-NOT_OUTCOMES = ("Received", "BudgetUsed")
+NOT_OUTCOMES = BOOKKEEPING
+
+
+class _Figures(dict):
+    """The stack's figures for MEANING; one an older stack does not report reads '?'."""
+
+    def __missing__(self, key: str) -> str:
+        return "?"
 
 
 def national_hint(number: str, calling_code: str) -> str | None:
@@ -216,7 +229,7 @@ def national_hint(number: str, calling_code: str) -> str | None:
 
 
 def outcome_line(stack: LocalStack, answer: Answer, changes: Counter[str], sender: str,
-                 campaign: dict[str, Any]) -> str:
+                 campaign: dict[str, Any], lang: str | None = None) -> str:
     """'HTTP 200 Scheduled: one reply scheduled, due in 3600 s (10 s here)', as make demo says."""
     from decoy.phone import sender_rejection
 
@@ -230,10 +243,14 @@ def outcome_line(stack: LocalStack, answer: Answer, changes: Counter[str], sende
     values = {**stack.parameters, "why": why,
               "delay": f"{delay} s ({delay / stack.time_scale:g} s at time scale "
                        f"{stack.time_scale:g})"}
-    parts = [f"{n}: {MEANING[n].format(**values)}" if n in MEANING else n for n in names]
+    if lang:  # the plain sentence a person reads
+        parts = [f"{n}: {sentence(n, lang)}" for n in names]
+    else:
+        parts = [f"{n}: {MEANING[n].format_map(_Figures(values))}" if n in MEANING else n
+                 for n in names]
     line = f"HTTP {answer.status} " + "; ".join(parts)
     hint = national_hint(sender, campaign["allowed_country_codes"][0])
-    if "BlockedCountry" in names and hint:
+    if Outcome.BlockedCountry in names and hint and not lang:
         code = hint[:len(campaign["allowed_country_codes"][0]) + 1]
         line += (f"; Twilio sends From in E.164: {code} then the number without its leading 0 "
                  f"(sms {hint[:len(code) + 1]}…)")
@@ -296,7 +313,7 @@ class Demo:
         before = stats(self.stack)
         action()
         changes = receiver_changes(before, stats(self.stack))
-        received = changes.get("Received", 0)
+        received = changes.get(Metric.Received, 0)
         self.say(f"{title}\n   -> {received} received: {describe(changes)}")
         return changes
 
@@ -309,7 +326,7 @@ class Demo:
                  f"{stack.api_url}, time scale {stack.time_scale:g}")
         start = stats(stack)
         budget = int(stack.parameters.get("DailyReplyBudget", 0))
-        left = budget - int(start["metrics"].get("Scheduled", 0))  # this stack, today
+        left = budget - int(start["metrics"].get(Outcome.Scheduled, 0))  # this stack, today
         self.kill_switch = start.get("kill_switch") == "on"
         if self.kill_switch:
             cache = stack.parameters.get("KillSwitchCacheSeconds", "30")
@@ -332,7 +349,7 @@ class Demo:
         voicemail = spoken_text(answers[0].body)
         self.say(f"   -> voicemail: «{voicemail}»" if voicemail else
                  f"   -> {answers[0].body.strip()}: not answered, not billed")
-        left = budget - int(stats(stack)["metrics"].get("Scheduled", 0))
+        left = budget - int(stats(stack)["metrics"].get(Outcome.Scheduled, 0))
         self.step(f"4. a flood: {flood} distinct senders text it once each "
                   f"({max(left, 0)} replies left in DailyReplyBudget={budget})",
                   lambda: [send_sms(stack, number, self.decoy) for number in crowd])
@@ -345,7 +362,7 @@ class Demo:
     def _replies(self, start: dict[str, Any], people: list[str], crowd: list[str],
                  delay: int, max_wait: float) -> int:
         stack = self.stack
-        scheduled = receiver_changes(start, stats(stack)).get("Scheduled", 0)
+        scheduled = receiver_changes(start, stats(stack)).get(Outcome.Scheduled, 0)
         real_wait = delay / stack.time_scale
         if not scheduled:
             self.say("\nno reply was scheduled: nothing to wait for")
@@ -365,7 +382,7 @@ class Demo:
             return [m for m in outbox(stack) if m["to"] in known or m["to"] in crowd]
 
         def dropped() -> int:  # pending replies the sender did not send (kill switch)
-            return sender_changes(start, stats(stack)).get("KillSwitch", 0)
+            return sender_changes(start, stats(stack)).get(Outcome.KillSwitch, 0)
 
         def show_new() -> bool:
             mine = replies()
@@ -377,9 +394,8 @@ class Demo:
             return len(mine) + dropped() >= scheduled
 
         wait_for(show_new, real_wait + 15, interval=0.5)
-        wait_for(lambda: metric_changes(start, stats(stack)).get("StatusDelivered", 0)
-                 + metric_changes(start, stats(stack)).get("StatusUndelivered", 0)
-                 >= len(replies()), 5)
+        wait_for(lambda: sum(metric_changes(start, stats(stack)).get(name, 0)
+                             for name in DELIVERY_SHOWN) >= len(replies()), 5)
         mine = replies()
         per_number = Counter(m["to"] for m in mine)
         end = stats(stack)
@@ -389,19 +405,19 @@ class Demo:
         self.say("\nwhat happened")
         self.say(f"   receiver: {describe(receiver_changes(start, end))}")
         self.say(f"   sender:   "
-                 f"{describe(sender, ('Sent', 'KillSwitch', 'SendFailed', 'SendRetried'))}; "
-                 f"delivery callbacks: "
-                 f"{describe(changes, ('StatusDelivered', 'StatusUndelivered'))}")
+                 f"{describe(sender, SENDER_SHOWN)}; "
+                 f"delivery callbacks: {describe(changes, DELIVERY_SHOWN)}")
         harasser, persistent, caller = people
         kill_switch = self.kill_switch or end.get("kill_switch") == "on"
         if kill_switch:
             self.say(f"   the kill switch is on: the receiver refused "
-                     f"{receiver_changes(start, end).get('KillSwitch', 0)} webhook(s), the "
-                     f"sender dropped {sender.get('KillSwitch', 0)} pending reply(ies)")
+                     f"{receiver_changes(start, end).get(Outcome.KillSwitch, 0)} webhook(s), "
+                     f"the sender dropped {sender.get(Outcome.KillSwitch, 0)} pending "
+                     "reply(ies)")
             checks = [("nobody got more than one reply", max(per_number.values(), default=0)
                        <= 1),
                       ("each scheduled reply was sent or dropped by the kill switch",
-                       len(mine) + sender.get("KillSwitch", 0) >= scheduled)]
+                       len(mine) + sender.get(Outcome.KillSwitch, 0) >= scheduled)]
         else:
             checks = [("the harasser got one reply", per_number[harasser] == 1),
                       ("the persistent harasser got exactly one reply for 10 messages",
@@ -437,9 +453,13 @@ def _parser() -> argparse.ArgumentParser:
     sms.add_argument("--body", default="salut, ça va ?")
     sms.add_argument("--count", type=positive, default=1, help="messages to send [1]")
     sms.add_argument("--forged", action="store_true", help="sign with a wrong token")
+    sms.add_argument("--lang", choices=LANGUAGES,
+                     help="say each outcome as a plain sentence in this language")
     call = sub.add_parser("call", help="call the decoy (prints the outcome and the voicemail)")
     call.add_argument("caller")
     call.add_argument("--to", help="decoy number or campaign id [first campaign]")
+    call.add_argument("--lang", choices=LANGUAGES,
+                      help="say each outcome as a plain sentence in this language")
     flood = sub.add_parser("flood", help="N distinct random senders text the decoy once")
     flood.add_argument("count", type=positive)
     flood.add_argument("--to", help="decoy number or campaign id [first campaign]")
@@ -489,7 +509,7 @@ def _run(args: argparse.Namespace, stack: LocalStack, out: TextIO) -> int:
             else:
                 answer = send_call(stack, who, campaign["number"])
             line = outcome_line(stack, answer, receiver_changes(before, stats(stack)), who,
-                                campaign)
+                                campaign, args.lang)
             out.write(f"{args.command} {i} from {mask(who)} to {campaign['id']}: {line}\n")
             if args.command == "call":
                 voicemail = spoken_text(answer.body)

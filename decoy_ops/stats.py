@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from decoy import shield
 from decoy.clock import next_utc_midnight, utc_day
+from decoy.outcomes import LANGUAGES, Metric, Outcome
 
 # The outcomes the dashboard leads with, in the order an operator reads them.
-OUTCOMES = ("Received", "Scheduled", "Sent", "Duplicate", "BlockedQuota", "BlockedBudget",
-            "BlockedCountry", "KillSwitch", "OptOut", "SendFailed", "ForgedSignature",
-            "BudgetUsed")
+OUTCOMES = (Metric.Received, Outcome.Scheduled, Outcome.Sent, Outcome.Duplicate,
+            Outcome.BlockedQuota, Outcome.BlockedBudget, Outcome.BlockedCountry,
+            Outcome.BlockedCallAllowance, Outcome.KillSwitch, Metric.OptOut, Outcome.SendFailed,
+            Metric.ForgedSignature, Metric.BudgetUsed)
 TOTAL = "all"
 HOUR = 3600
 
@@ -83,7 +87,16 @@ def counts_from_local(local_stats: dict[str, Any], campaigns: list[str]
     return counts
 
 
-def render(today: Today) -> list[str]:
+def reader_language(environ: Mapping[str, str] = os.environ) -> str:
+    """fr when the terminal's locale is French (LC_ALL, LC_MESSAGES, LANG), else en."""
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        if environ.get(name):
+            code = environ[name][:2].lower()
+            return code if code in LANGUAGES else "en"
+    return "en"
+
+
+def render(today: Today, lang: str | None = None) -> list[str]:
     lines = [f"Decoy number, {today.day} (UTC, since 00:00): anonymous counts",
              f"  kill switch   {today.kill_switch}",
              f"  reply budget  {today.used} used of {today.budget}, {today.left} left "
@@ -98,4 +111,6 @@ def render(today: Today) -> list[str]:
     for name in OUTCOMES:
         lines.append(f"  {name:<16}" + "".join(
             str(today.counts[c][name]).rjust(width) for c in columns))
+    lines.append("  what each line counts:")
+    lines.extend(f"  - {name}: {name.sentence(lang or reader_language())}" for name in OUTCOMES)
     return lines

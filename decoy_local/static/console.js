@@ -41,7 +41,10 @@
     else if (answer.kind === "refused") lines.push(`${T.answer_refused} ${answer.http}: ${answer.text}`);
     else lines.push(T.answer_nothing);
     if (answer.outcomes && answer.outcomes.length) {
-      lines.push(`${T.answer_outcome} ${answer.outcomes.join(", ")}`);
+      // The sentence a person reads (served from decoy.outcomes), the code after it.
+      const said = answer.outcomes.map((code) => (T.outcomes && T.outcomes[code]
+        ? `${T.outcomes[code]} (${code})` : code));
+      lines.push(`${T.answer_outcome} ${said.join(" ")}`);
     }
     if (answer.kind !== "refused") {
       lines.push(answer.reply_due_in === null ? T.answer_no_reply

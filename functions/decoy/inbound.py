@@ -11,7 +11,14 @@ from botocore.exceptions import BotoCoreError, ClientError
 from decoy import optout, shield, twiml
 from decoy.campaigns import HELP, REPLY, Campaign
 from decoy.observability import count, logger, set_campaign
-from decoy.outcomes import ANSWERED_CALL, Metric, Outcome, error_metric, status_metric
+from decoy.outcomes import (
+    ANSWERED_CALL,
+    DELIVERY_STATUSES,
+    Metric,
+    Outcome,
+    error_metric,
+    status_metric,
+)
 from decoy.phone import mask, sender_key
 from decoy.runtime import Runtime
 from decoy.schedule import ReplyOrder, cancel_reply, is_message_sid, schedule_reply
@@ -22,8 +29,6 @@ from decoy.webhook import Rejected, Webhook, verify_signature
 STOP_WORDS = frozenset({"STOP", "STOPALL", "ARRET", "ARRETE", "STOPP", "UNSUBSCRIBE", "CANCEL",
                         "END", "QUIT", "REVOKE", "OPTOUT"})
 HELP_WORDS = frozenset({"HELP", "AIDE", "INFO", "HULP"})
-DELIVERY_STATUSES = frozenset({"queued", "sending", "sent", "delivered", "undelivered", "failed",
-                               "partially_delivered", "read", "accepted", "scheduled", "canceled"})
 _ERROR_CODE = re.compile(r"\d{1,6}\Z")
 _USAGE_TRIGGER_SID = re.compile(r"UT[0-9a-fA-F]{32}\Z")
 _USAGE_CATEGORY = re.compile(r"[a-z0-9-]{1,64}\Z")

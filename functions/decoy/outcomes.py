@@ -77,11 +77,12 @@ RECEIVER_OUTCOMES = (Outcome.Scheduled, Outcome.Counted, Outcome.Duplicate, Outc
 ANSWERED_CALL = frozenset({Outcome.Scheduled, Outcome.Counted, Outcome.Duplicate,
                            Outcome.BlockedBudget, Outcome.ScheduleFailed})
 # Counts kept beside an outcome, not an outcome of their own (a webhook is Received, then
-# Scheduled; a call is also CallAnswered or CallRejected).
-BOOKKEEPING = frozenset({Metric.Received, Metric.BudgetUsed, Metric.CallAnswered,
-                         Metric.CallRejected})
+# Scheduled, and a unit of the budget is used).
+BOOKKEEPING = (Metric.Received, Metric.BudgetUsed)
 
 # Families: one metric per delivery status or error code.
+DELIVERY_STATUSES = frozenset({"queued", "sending", "sent", "delivered", "undelivered", "failed",
+                               "partially_delivered", "read", "accepted", "scheduled", "canceled"})
 STATUS_PREFIX = "Status"
 ERROR_PREFIX = "Error"
 SEND_ERROR_PREFIX = "SendError"
@@ -95,6 +96,9 @@ def metric_name(prefix: str, status: str) -> str:
 def status_metric(status: str) -> str:
     """A delivery status callback's count: 'delivered' -> 'StatusDelivered'."""
     return metric_name(STATUS_PREFIX, status)
+
+
+STATUS_METRICS = {status_metric(s): s for s in sorted(DELIVERY_STATUSES)}  # name: status
 
 
 def error_metric(code: str | int) -> str:
@@ -112,8 +116,7 @@ def is_family_metric(name: str) -> bool:
     for prefix in (SEND_ERROR_PREFIX, ERROR_PREFIX):
         if name.startswith(prefix) and name[len(prefix):].isdigit():
             return True
-    rest = name[len(STATUS_PREFIX):]
-    return name.startswith(STATUS_PREFIX) and rest[:1].isupper() and rest.isalpha()
+    return name in STATUS_METRICS
 
 
 def is_metric(name: str) -> bool:
@@ -137,10 +140,15 @@ def sentence(name: str, lang: str = "en") -> str:
         return (f"Une réponse n'a pas été remise (erreur {code})." if fr
                 else f"A reply was not delivered (error {code}).")
     if is_family_metric(name):
-        status = name[len(STATUS_PREFIX):]
+        status = STATUS_METRICS[name].replace("_", " ")
         return (f"État de remise d'une réponse : {status}." if fr
                 else f"A reply's delivery state: {status}.")
     return name
+
+
+def metric_sentences(lang: str = "en") -> dict[str, str]:
+    """Every outcome and metric name with its sentence in `lang` (the local console's table)."""
+    return {str(name): name.sentence(lang) for name in [*Outcome, *Metric]}
 
 
 # (English, French): one plain sentence each, no protocol words.
@@ -149,7 +157,7 @@ SENTENCES: dict[StrEnum, tuple[str, str]] = {
         "One reply is on its way and will arrive after the delay.",
         "Une réponse est programmée : elle partira après le délai prévu."),
     Outcome.Counted: (
-        "Counted: this person already has a reply on its way, one is enough.",
+        "Noted: this person already has a reply on its way, one is enough.",
         "Compté : cette personne a déjà une réponse en route, une seule suffit."),
     Outcome.Duplicate: (
         "The same message arrived twice: nothing new is done.",

@@ -145,7 +145,8 @@ def test_a_stop_dynamodb_cannot_record_is_queued_and_no_reply_goes_out_meanwhile
     assert response["statusCode"] == 200
     assert telemetry.metrics()["OptOutQueued"] == 1
     assert not opted_out(aws, HARASSER, NOW + 3590)  # not recorded yet...
-    runtime.get().memory.blocked.discard(sender_key(HARASSER, HASH_KEY.encode()))  # another container
+    # another container:
+    runtime.get().memory.blocked.discard(sender_key(HARASSER, HASH_KEY.encode()))
     # ...the reply fires first (due at +3600, the queued STOP at +3650): refused
     (reply,) = fire_all(aws, lambda_context, NOW + 3600)
     assert reply["sid"] != ""

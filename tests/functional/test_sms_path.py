@@ -73,8 +73,8 @@ def test_sixth_message_from_one_sender_schedules_nothing(aws, lambda_context, at
     item = aws.dynamodb.scan(TableName=aws.stack.table_name)["Items"]
     (sender,) = [i for i in item if i["pk"]["S"].startswith("sender#")]
     assert len(sender["sids"]["L"]) == 5
-    from decoy import runtime
-    runtime.get().memory.blocked = type(runtime.get().memory.blocked)()  # a cold container: no memory of it
+    from decoy import runtime, shield
+    runtime.get().memory.blocked = shield.BlockedSenders()  # a cold container: no memory of it
     calls = aws_calls()
 
     sixth = receive(api_event("/sms", sms_form(HARASSER, DECOY)), lambda_context)
