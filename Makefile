@@ -9,7 +9,7 @@ AUDIT_VENV := .venv-audit
 INSTALL := $(PY) tools/install.py
 
 .DEFAULT_GOAL := help
-.PHONY: help run demo test test-shifted lint format build validate audit bench bench-flood bench-first-reply campaigns ops lock docs screenshots clean
+.PHONY: help run demo test test-shifted lint format build validate audit bench bench-flood bench-first-reply campaigns kit ops lock docs screenshots clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -59,6 +59,9 @@ format: $(VENV)/.installed  ## ruff format + import sort
 
 campaigns: $(VENV)/.installed  ## validate campaigns.json (or ARGS=file) and print each reply's SMS segments
 	PYTHONPATH=functions $(BIN)/python -m decoy.campaigns $(ARGS)
+
+kit: $(VENV)/.run-installed  ## the venue kit: cards, poster, staff sheet per active number (kit/*.pdf; ARGS=--help)
+	$(BIN)/python -m decoy_ops.kit $(ARGS)
 
 validate: $(SAM_VENV)/.installed  ## sam validate --lint, cfn-lint on the nested ops stack
 	SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam validate --lint

@@ -26,7 +26,8 @@ _E164 = re.compile(r"(?<![\w*])(?:\+|%2[Bb])[1-9]\d{7,14}(?!\d)")
 def public_numbers() -> frozenset[str]:
     """The decoy numbers themselves: published on purpose, so allowed in output."""
     campaigns = json.loads(CAMPAIGNS_FILE.read_text(encoding="utf-8"))["campaigns"]
-    return frozenset(c["number"] for c in campaigns)
+    return frozenset(n["number"] for c in campaigns
+                     for n in c.get("numbers", [{"number": c.get("number")}]))
 
 
 @dataclass

@@ -70,8 +70,11 @@ def produce(source: str) -> str:
         return FACTS[rest.strip()]() + "\n"
     if kind == "python":
         argv = shlex.split(rest)
+        # PYTHONPATH: the functions' shared package (python -m decoy.campaigns) and the tools.
+        path = os.pathsep.join([str(ROOT / "functions"), str(ROOT)])
         out = subprocess.run([sys.executable, *argv], cwd=ROOT,  # noqa: S603
-                             capture_output=True, text=True, timeout=TIMEOUT, check=False)
+                             capture_output=True, text=True, timeout=TIMEOUT, check=False,
+                             env={**os.environ, "PYTHONPATH": path})
         if out.returncode:
             raise SystemExit(f"{source}: exit {out.returncode}\n{out.stderr}")
         return out.stdout
@@ -212,6 +215,12 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("PYTHONPATH", str(ROOT))
     if not args.check and not args.blocks:
         transcripts()
+    if not args.check:
+        sys.path.insert(0, str(ROOT))
+        from decoy_ops.kit import render_docs_pages
+
+        pngs = render_docs_pages()
+        print(f"wrote {len(pngs)} kit pages in docs/kit/")
     drifted = []
     for path in DOCS:
         text = path.read_text(encoding="utf-8")

@@ -1,7 +1,8 @@
-"""Campaigns: one per decoy number, loaded from one versioned JSON file and validated."""
+"""Campaigns: a pool of decoy numbers each, loaded from one versioned JSON file and validated."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -11,6 +12,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from decoy.kit_config import Kit, parse_kit, parse_kit_texts
 from decoy.phone import is_e164
 from decoy.segments import count_segments, non_gsm_characters
 from decoy.settings import ConfigError, Limits, parse_calling_codes
@@ -29,12 +31,23 @@ _QUOTA_FIELDS = {
 }
 # Every field each object may hold: a typo ('reply_form') fails instead of being ignored.
 _KNOWN_FIELDS = {
-    "": {"version", "max_reply_segments", "campaigns", "$comment"},
-    "campaign": {"id", "number", "language", "reply", "help_reply", "reply_from",
-                 "allowed_country_codes", "voicemail", "quotas", "$comment"},
+    "": {"version", "max_reply_segments", "campaigns", "kit_texts", "$comment"},
+    "campaign": {"id", "number", "numbers", "language", "reply", "help_reply", "reply_from",
+                 "allowed_country_codes", "voicemail", "quotas", "delay_window", "kit",
+                 "$comment"},
     "reply_from": {"type", "sid", "id"},
     "voicemail": {"say", "play", "play_seconds", "voice", "language", "listen_seconds"},
+    "delay_window": {"min_seconds", "max_seconds"},
 }
+# A pool's labels are a metric dimension on a few metrics: the cap bounds their count (and
+# CloudWatch's bill: docs/campaigns.md "Numbers per venue").
+MAX_NUMBERS_PER_CAMPAIGN = 10
+ACTIVE, RETIRED = "active", "retired"
+SHORTHAND_LABEL = "main"  # the label of a campaign written with one "number"
+# EventBridge Scheduler invokes one-time schedules with 60-second precision (Scheduler user
+# guide, "Schedule types"): a delay window narrower or earlier than a minute means nothing.
+SCHEDULER_PRECISION_SECONDS = 60
+MAX_DELAY_SECONDS = 86_400  # ReplyDelaySeconds' MaxValue in template.yaml
 BILLED_MINUTE_SECONDS = 60  # Twilio bills an answered call per started minute
 # Conservative: text-to-speech reads about 12-16 characters a second; assuming 10 makes the
 # estimate longer than the real greeting, so a greeting that passes fits in the minute.
@@ -63,9 +76,37 @@ class Voicemail:
 
 
 @dataclass(frozen=True)
+class DecoyNumber:
+    """One number of a campaign's pool: the label says where its cards went (a venue)."""
+
+    number: str
+    label: str
+    status: str = ACTIVE  # a retired number still answers; no new kit prints it
+
+    @property
+    def active(self) -> bool:
+        return self.status == ACTIVE
+
+
+@dataclass(frozen=True)
+class DelayWindow:
+    """The reply goes out at a moment between min and max seconds after receipt."""
+
+    min_seconds: int
+    max_seconds: int
+
+    def delay_for(self, key: str) -> int:
+        """A delay in the window, spread evenly over keys (a MessageSid): the same key always
+        gets the same delay, so a Twilio retry and its schedule agree."""
+        span = self.max_seconds - self.min_seconds + 1
+        draw = int.from_bytes(hashlib.sha256(key.encode("utf-8")).digest()[:8], "big")
+        return self.min_seconds + draw % span
+
+
+@dataclass(frozen=True)
 class Campaign:
     id: str
-    number: str
+    numbers: tuple[DecoyNumber, ...]
     language: str
     reply: str
     reply_from: ReplyFrom
@@ -73,6 +114,28 @@ class Campaign:
     allowed_country_codes: tuple[str, ...] | None
     quotas: Mapping[str, int]
     help_reply: str | None = None
+    delay_window: DelayWindow | None = None
+    kit: Kit | None = None
+
+    @property
+    def number(self) -> str:
+        """The campaign's first active number (its first number when all are retired)."""
+        return next((n.number for n in self.numbers if n.active), self.numbers[0].number)
+
+    @property
+    def active_numbers(self) -> tuple[DecoyNumber, ...]:
+        return tuple(n for n in self.numbers if n.active)
+
+    def label_of(self, number: str) -> str | None:
+        """The label of one of this pool's numbers (None when it is not in the pool)."""
+        return next((n.label for n in self.numbers if n.number == number), None)
+
+    def reply_delay(self, default_seconds: int, key: str) -> int:
+        """Seconds from receipt to reply: the delay window's pick for `key`, else the
+        deployment's ReplyDelaySeconds."""
+        if self.delay_window is None:
+            return default_seconds
+        return self.delay_window.delay_for(key)
 
     def limits(self, base: Limits) -> Limits:
         """The global limits with this campaign's own quota overrides applied."""
@@ -83,6 +146,11 @@ class Campaign:
                 f"({limits.replies_per_sender}) exceeds max_messages_per_sender "
                 f"({limits.max_messages_per_sender})"
             )
+        window = self.delay_window
+        if window is not None and window.max_seconds >= limits.sender_window_seconds:
+            raise ConfigError(
+                f"campaign '{self.id}': field 'delay_window.max_seconds' ({window.max_seconds}) "
+                f"must be shorter than the sender window ({limits.sender_window_seconds} s)")
         return limits
 
     def allowed_codes(self, default: tuple[str, ...]) -> tuple[str, ...]:
@@ -98,7 +166,9 @@ class Campaigns:
     """The loaded campaigns, looked up by the Twilio number that was called or texted."""
 
     def __init__(self, campaigns: list[Campaign]):
-        self._by_number = {c.number: c for c in campaigns}
+        # Every number of every pool, retired ones too: a retired number answers until it is
+        # released in Twilio.
+        self._by_number = {n.number: c for c in campaigns for n in c.numbers}
         self._by_id = {c.id: c for c in campaigns}
 
     def __iter__(self):
@@ -110,13 +180,17 @@ class Campaigns:
     def by_id(self, campaign_id: str) -> Campaign | None:
         return self._by_id.get(campaign_id)
 
+    def numbers(self) -> list[str]:
+        """Every decoy number of every campaign (active and retired), in file order."""
+        return list(self._by_number)
+
     def for_reply_sender(self, from_: str, messaging_service_sid: str = "") -> Campaign | None:
         """The one campaign whose replies come from this sender (a status callback's own
         From / MessagingServiceSid); None when no campaign or several match."""
         found = [c for c in self if (
             (c.reply_from.kind == "messaging_service" and messaging_service_sid
              and c.reply_from.value == messaging_service_sid)
-            or (c.reply_from.kind == "number" and from_ and c.number == from_)
+            or (c.reply_from.kind == "number" and from_ and c.label_of(from_) is not None)
             or (c.reply_from.kind == "alphanumeric" and from_ and c.reply_from.value == from_))]
         return found[0] if len(found) == 1 else None
 
@@ -223,6 +297,74 @@ def _fits_one_minute(raw: Mapping[str, Any], say: str | None, play: str | None, 
             f"{length + listen} s, over the one billed minute ({BILLED_MINUTE_SECONDS} s)")
 
 
+def _pool(raw: Mapping[str, Any], where: str) -> tuple[tuple[DecoyNumber, ...], list[str]]:
+    """The campaign's numbers and, for each, the field that named it (for error messages).
+    `"number": "+33..."` is the one-number shorthand (label 'main')."""
+    if ("number" in raw) == ("numbers" in raw):
+        raise ConfigError(f"{where}: field 'numbers' is required (or the one-number "
+                          "shorthand 'number', not both)")
+    if "number" in raw:
+        number = _field(raw, "number", where)
+        if not is_e164(number):
+            raise ConfigError(f"{where}: field 'number' must be an E.164 number like "
+                              "+33900000000")
+        return (DecoyNumber(number, SHORTHAND_LABEL),), ["number"]
+    entries = raw["numbers"]
+    if not isinstance(entries, list) or not entries:
+        raise ConfigError(f"{where}: field 'numbers' must be a non-empty list")
+    if len(entries) > MAX_NUMBERS_PER_CAMPAIGN:
+        raise ConfigError(f"{where}: field 'numbers' holds {len(entries)} numbers, over the cap "
+                          f"of {MAX_NUMBERS_PER_CAMPAIGN} per campaign (one metric each)")
+    pool, names, labels = [], [], set()
+    for i, entry in enumerate(entries):
+        name = f"numbers[{i}]"
+        if not isinstance(entry, Mapping):
+            raise ConfigError(f"{where}: field '{name}' must be an object")
+        unknown = sorted(set(entry) - {"number", "label", "status"})
+        if unknown:
+            raise ConfigError(f"{where}: field '{name}.{unknown[0]}' is unknown "
+                              "(known: label, number, status)")
+        number = _field(entry, f"{name}.number", where)
+        if not is_e164(number):
+            raise ConfigError(f"{where}: field '{name}.number' must be an E.164 number like "
+                              "+33900000000")
+        label = _field(entry, f"{name}.label", where)
+        if not _CAMPAIGN_ID.fullmatch(label):
+            raise ConfigError(f"{where}: field '{name}.label' must be 1-32 of a-z, 0-9 and '-'")
+        if label in labels:
+            raise ConfigError(f"{where}: field '{name}.label' {label} is used twice")
+        labels.add(label)
+        status = entry.get("status", ACTIVE)
+        if status not in (ACTIVE, RETIRED):
+            raise ConfigError(f"{where}: field '{name}.status' must be active or retired")
+        pool.append(DecoyNumber(number, label, status))
+        names.append(f"{name}.number")
+    return tuple(pool), names
+
+
+def _delay_window(raw: Any, where: str, quotas: Mapping[str, int]) -> DelayWindow | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, Mapping):
+        raise ConfigError(f"{where}: field 'delay_window' must be an object")
+    _no_unknown_fields(raw, "delay_window", where)
+    low = _field(raw, "delay_window.min_seconds", where, kind=int)
+    high = _field(raw, "delay_window.max_seconds", where, kind=int)
+    if not SCHEDULER_PRECISION_SECONDS <= low <= MAX_DELAY_SECONDS:
+        raise ConfigError(f"{where}: field 'delay_window.min_seconds' must be "
+                          f"{SCHEDULER_PRECISION_SECONDS}-{MAX_DELAY_SECONDS}")
+    if not low + SCHEDULER_PRECISION_SECONDS <= high <= MAX_DELAY_SECONDS:
+        raise ConfigError(
+            f"{where}: field 'delay_window.max_seconds' must be at least min_seconds + "
+            f"{SCHEDULER_PRECISION_SECONDS} (Scheduler fires within a minute) and at most "
+            f"{MAX_DELAY_SECONDS}")
+    window = quotas.get("sender_window_seconds")
+    if window is not None and high >= window:
+        raise ConfigError(f"{where}: field 'delay_window.max_seconds' ({high}) must be shorter "
+                          f"than quotas.sender_window_seconds ({window})")
+    return DelayWindow(low, high)
+
+
 def _quotas(raw: Any, where: str) -> dict[str, int]:
     if raw is None:
         return {}
@@ -262,7 +404,8 @@ def _sms_text(raw: Mapping[str, Any], name: str, where: str, max_segments: int,
     return text
 
 
-def parse_campaign(raw: Any, index: int, max_segments: int) -> Campaign:
+def parse_campaign(raw: Any, index: int, max_segments: int,
+                   kit_texts: Mapping[str, Mapping[str, Any]] | None = None) -> Campaign:
     where = f"campaign #{index}"
     if not isinstance(raw, Mapping):
         raise ConfigError(f"{where}: must be an object")
@@ -271,18 +414,18 @@ def parse_campaign(raw: Any, index: int, max_segments: int) -> Campaign:
         raise ConfigError(f"{where}: field 'id' must be 1-32 of a-z, 0-9 and '-'")
     where = f"campaign '{campaign_id}'"
     _no_unknown_fields(raw, "campaign", where)
-    number = _field(raw, "number", where)
-    if not is_e164(number):
-        raise ConfigError(f"{where}: field 'number' must be an E.164 number like +33900000000")
+    numbers, _ = _pool(raw, where)
     language = _field(raw, "language", where)
     if not _LANGUAGE.fullmatch(language):
         raise ConfigError(f"{where}: field 'language' must look like 'fr-FR'")
     reply = _sms_text(raw, "reply", where, max_segments, required=True)
     help_reply = _sms_text(raw, "help_reply", where, max_segments, required=False)
     reply_from = _reply_from(raw.get("reply_from", {"type": "number"}), where)
-    if reply_from.kind == "number" and number.startswith(_FRENCH_MOBILE):
+    french_mobile = next((n.number for n in numbers if n.number.startswith(_FRENCH_MOBILE)),
+                         None)
+    if reply_from.kind == "number" and french_mobile:
         raise ConfigError(
-            f"{where}: field 'reply_from' is the French mobile {number}: carriers block "
+            f"{where}: field 'reply_from' is the French mobile {french_mobile}: carriers block "
             "automated SMS from 06/07 numbers; use a messaging_service or alphanumeric sender"
         )
     codes = _field(raw, "allowed_country_codes", where, kind=list, required=False)
@@ -290,16 +433,19 @@ def parse_campaign(raw: Any, index: int, max_segments: int) -> Campaign:
     if codes is not None:
         allowed = parse_calling_codes(",".join(map(str, codes)),
                                       f"{where}: field 'allowed_country_codes'")
+    quotas = _quotas(raw.get("quotas"), where)
     return Campaign(
         id=campaign_id,
-        number=number,
+        numbers=numbers,
         language=language,
         reply=reply,
         reply_from=reply_from,
         voicemail=_voicemail(raw.get("voicemail"), where, language),
         allowed_country_codes=allowed,
-        quotas=_quotas(raw.get("quotas"), where),
+        quotas=quotas,
         help_reply=help_reply,
+        delay_window=_delay_window(raw.get("delay_window"), where, quotas),
+        kit=parse_kit(raw.get("kit"), where, language, kit_texts or {}),
     )
 
 
@@ -316,14 +462,21 @@ def parse_campaigns(document: Any) -> Campaigns:
     raw_list = document.get("campaigns")
     if not isinstance(raw_list, list) or not raw_list:
         raise ConfigError("campaigns file: field 'campaigns' must be a non-empty list")
-    campaigns = [parse_campaign(raw, i, max_segments) for i, raw in enumerate(raw_list)]
-    for attr in ("id", "number"):
-        seen: set[str] = set()
-        for campaign in campaigns:
-            value = getattr(campaign, attr)
-            if value in seen:
-                raise ConfigError(f"campaign '{campaign.id}': field '{attr}' {value} is used twice")
-            seen.add(value)
+    kit_texts = parse_kit_texts(document.get("kit_texts"))
+    campaigns = [parse_campaign(raw, i, max_segments, kit_texts)
+                 for i, raw in enumerate(raw_list)]
+    ids: set[str] = set()
+    numbers: set[str] = set()
+    for raw, campaign in zip(raw_list, campaigns, strict=True):
+        if campaign.id in ids:
+            raise ConfigError(f"campaign '{campaign.id}': field 'id' {campaign.id} is used twice")
+        ids.add(campaign.id)
+        _, fields = _pool(raw, f"campaign '{campaign.id}'")
+        for entry, field in zip(campaign.numbers, fields, strict=True):
+            if entry.number in numbers:
+                raise ConfigError(f"campaign '{campaign.id}': field '{field}' {entry.number} "
+                                  "is used twice")
+            numbers.add(entry.number)
     return Campaigns(campaigns)
 
 
@@ -350,6 +503,11 @@ def describe(campaign: Campaign) -> list[str]:
         lines.append(f"{campaign.id:14} {campaign.number:15} {campaign.language:6} {name:10} "
                       f"{seg.encoding:5} {seg.units:4} units  {seg.segments} segment(s)  "
                       f"from {sender}")
+    for entry in campaign.numbers:
+        lines.append(f"{campaign.id:14} {entry.number:15} {entry.status:7} label {entry.label}")
+    if campaign.delay_window:
+        lines.append(f"{campaign.id:14} reply after {campaign.delay_window.min_seconds}-"
+                     f"{campaign.delay_window.max_seconds} s (random in the window)")
     return lines
 
 

@@ -8,7 +8,15 @@ from typing import Any
 
 import pytest
 
-from decoy.campaigns import DEFAULT_FILE, describe, load_campaigns, main, parse_campaigns
+from decoy.campaigns import (
+    DEFAULT_FILE,
+    MAX_NUMBERS_PER_CAMPAIGN,
+    DelayWindow,
+    describe,
+    load_campaigns,
+    main,
+    parse_campaigns,
+)
 from decoy.segments import count_segments
 from decoy.settings import ConfigError, Limits
 
@@ -54,7 +62,7 @@ LONG_UCS2 = "Salut “toi” " + "é" * 140  # curly quotes force UCS-2: 3 segme
 
 
 @pytest.mark.parametrize(("path", "value", "field"), [
-    ("number", ..., "'number' is required"),
+    ("number", ..., "'numbers' is required (or the one-number shorthand 'number'"),
     ("number", "0939000009", "'number' must be an E.164"),
     ("number", 33939000009, "'number' must be a str"),
     ("language", ..., "'language' is required"),
@@ -227,7 +235,7 @@ def test_every_shipped_reply_fits_two_gsm7_segments(raw):
 
 def test_config_check_prints_each_campaign_segments_and_encoding(capsys):
     assert main([str(DEFAULT_FILE)]) == 0
-    out = capsys.readouterr().out.splitlines()
+    out = [line for line in capsys.readouterr().out.splitlines() if "segment(s)" in line]
     assert len(out) == len(SHIPPED["campaigns"])
     for line, raw in zip(out, SHIPPED["campaigns"], strict=True):
         count = count_segments(raw["reply"])
@@ -247,7 +255,7 @@ def test_describe_lists_the_help_text_and_the_sender():
     campaign = changed("help_reply", "Aide")
     campaign["reply_from"] = {"type": "alphanumeric", "id": "Info"}
     (parsed,) = parse_campaigns(document(campaign))
-    lines = describe(parsed)
+    lines = describe(parsed)[:2]
     assert [line.split()[3] for line in lines] == ["reply", "help_reply"]
     assert all(line.endswith("from alphanumeric=Info") for line in lines)
 
@@ -259,3 +267,230 @@ def test_every_shipped_greeting_and_pause_fits_in_one_billed_minute():
         greeting = campaign.voicemail
         assert speech_seconds(greeting.say or "") + greeting.listen_seconds \
             <= BILLED_MINUTE_SECONDS, campaign.id
+
+
+# --- a pool of numbers per campaign ----------------------------------------------------------
+
+POOL = [{"number": "+33939000021", "label": "bar-le-central", "status": "active"},
+        {"number": "+33939000022", "label": "campus"},
+        {"number": "+33939000023", "label": "cards-2017", "status": "retired"}]
+
+
+def pooled(numbers: Any = POOL, **fields: Any) -> dict[str, Any]:
+    campaign = {k: v for k, v in copy.deepcopy(VALID).items() if k != "number"}
+    return {**campaign, "numbers": copy.deepcopy(numbers), **fields}
+
+
+def test_a_pool_holds_labelled_numbers_each_active_or_retired():
+    (campaign,) = parse_campaigns(document(pooled()))
+    assert [(n.label, n.status) for n in campaign.numbers] == [
+        ("bar-le-central", "active"), ("campus", "active"), ("cards-2017", "retired")]
+    assert [n.number for n in campaign.active_numbers] == ["+33939000021", "+33939000022"]
+    assert campaign.number == "+33939000021"  # the first active one
+    assert campaign.label_of("+33939000023") == "cards-2017"
+    assert campaign.label_of("+33939000099") is None
+
+
+def test_every_number_of_a_pool_finds_its_campaign_retired_ones_too():
+    campaigns = parse_campaigns(document(pooled()))
+    for number in ("+33939000021", "+33939000022", "+33939000023"):
+        assert campaigns.for_number(number).id == "test"
+    assert campaigns.numbers() == ["+33939000021", "+33939000022", "+33939000023"]
+    assert campaigns.for_reply_sender("+33939000023").id == "test"
+
+
+def test_one_number_shorthand_is_a_pool_of_one_labelled_main():
+    (campaign,) = parse_campaigns(document(VALID))
+    assert [(n.number, n.label, n.status) for n in campaign.numbers] == [
+        ("+33939000009", "main", "active")]
+
+
+def test_a_campaign_whose_numbers_are_all_retired_still_answers_them():
+    (campaign,) = parse_campaigns(document(pooled([{**POOL[2]}])))
+    assert campaign.active_numbers == ()
+    assert campaign.number == "+33939000023"
+
+
+@pytest.mark.parametrize(("numbers", "field"), [
+    ([], "'numbers' must be a non-empty list"),
+    ("+33939000021", "'numbers' must be a non-empty list"),
+    ([{"number": f"+3393900{i:04d}", "label": f"n{i}"}
+      for i in range(MAX_NUMBERS_PER_CAMPAIGN + 1)],
+     f"'numbers' holds {MAX_NUMBERS_PER_CAMPAIGN + 1} numbers, over the cap"),
+    (["+33939000021"], "'numbers[0]' must be an object"),
+    ([{"number": "+33939000021"}], "'numbers[0].label' is required"),
+    ([{"label": "bar"}], "'numbers[0].number' is required"),
+    ([{"number": "0939000021", "label": "bar"}], "'numbers[0].number' must be an E.164"),
+    ([{"number": "+33939000021", "label": "Bar Central"}], "'numbers[0].label' must be 1-32"),
+    ([{"number": "+33939000021", "label": "bar", "status": "burnt"}],
+     "'numbers[0].status' must be active or retired"),
+    ([{"number": "+33939000021", "label": "bar", "venue": "x"}],
+     "'numbers[0].venue' is unknown"),
+    ([{"number": "+33939000021", "label": "bar"}, {"number": "+33939000022", "label": "bar"}],
+     "'numbers[1].label' bar is used twice"),
+    ([{"number": "+33939000021", "label": "a"}, {"number": "+33939000021", "label": "b"}],
+     "'numbers[1].number' +33939000021 is used twice"),
+])
+def test_a_bad_pool_names_the_campaign_and_the_field(numbers, field):
+    message = error_for(pooled(numbers))
+    assert message.startswith("campaign 'test': field ")
+    assert field in message
+
+
+def test_number_and_numbers_together_or_neither_are_refused():
+    assert "field 'numbers' is required" in error_for(pooled(number="+33939000021"))
+    assert "field 'numbers' is required" in error_for(changed("number", ...))
+
+
+def test_a_number_in_two_campaigns_pools_is_refused():
+    other = pooled(id="other", numbers=[{"number": "+33939000031", "label": "x"},
+                                        {"number": "+33939000022", "label": "y"}])
+    with pytest.raises(ConfigError, match=r"campaign 'other': field 'numbers\[1\]\.number' "
+                                          r"\+33939000022 is used twice"):
+        parse_campaigns(document(pooled(), other))
+
+
+def test_a_french_mobile_anywhere_in_the_pool_cannot_reply_as_itself():
+    numbers = [*POOL, {"number": "+33612345678", "label": "mobile"}]
+    assert "French mobile +33612345678" in error_for(pooled(numbers))
+
+
+# --- the delay window ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("window", "field"), [
+    ("1800-3600", "'delay_window' must be an object"),
+    ({"min_seconds": 1800}, "'delay_window.max_seconds' is required"),
+    ({"min_seconds": 1800, "max_seconds": "3600"}, "'delay_window.max_seconds' must be a int"),
+    ({"min_seconds": 1800, "max_seconds": 3600, "jitter": 5}, "'delay_window.jitter' is unknown"),
+    ({"min_seconds": 30, "max_seconds": 3600}, "'delay_window.min_seconds' must be 60-86400"),
+    ({"min_seconds": 1800, "max_seconds": 1830}, "'delay_window.max_seconds' must be at least"),
+    ({"min_seconds": 1800, "max_seconds": 90000}, "and at most 86400"),
+])
+def test_a_bad_delay_window_names_the_field(window, field):
+    message = error_for(changed("delay_window", window))
+    assert message.startswith("campaign 'test': field ")
+    assert field in message
+
+
+def test_a_delay_window_must_end_before_the_sender_window():
+    raw = changed("delay_window", {"min_seconds": 1800, "max_seconds": 3600})
+    raw["quotas"] = {"sender_window_seconds": 3600}
+    assert "shorter than quotas.sender_window_seconds (3600)" in error_for(raw)
+    (campaign,) = parse_campaigns(document(changed(
+        "delay_window", {"min_seconds": 1800, "max_seconds": 3600})))
+    short = Limits(**{**LIMITS.__dict__, "sender_window_seconds": 3000})
+    with pytest.raises(ConfigError, match=r"field 'delay_window\.max_seconds' \(3600\) must be "
+                                          r"shorter than the sender window \(3000 s\)"):
+        campaign.limits(short)
+
+
+def test_the_delay_is_drawn_in_the_window_evenly_and_the_same_for_one_message():
+    (campaign,) = parse_campaigns(document(changed(
+        "delay_window", {"min_seconds": 1800, "max_seconds": 3600})))
+    delays = [campaign.reply_delay(3600, f"SM{i:032x}") for i in range(2000)]
+    assert min(delays) >= 1800 and max(delays) <= 3600
+    assert min(delays) < 1850 and max(delays) > 3550  # the whole window is used
+    quarters = [sum(1800 + 450 * q <= d < 1800 + 450 * (q + 1) for d in delays)
+                for q in range(4)]
+    assert all(400 < n < 600 for n in quarters), quarters
+    sid = "SM" + "a" * 32
+    assert campaign.reply_delay(3600, sid) == campaign.reply_delay(3600, sid)
+
+
+def test_without_a_window_the_delay_is_the_deployment_one():
+    (campaign,) = parse_campaigns(document(VALID))
+    assert campaign.delay_window is None
+    assert campaign.reply_delay(3600, "SM" + "a" * 32) == 3600
+
+
+# --- the kit's texts -----------------------------------------------------------------------
+
+KIT_TEXTS = SHIPPED["kit_texts"]
+
+
+def with_kit(kit: Any, **top: Any) -> dict[str, Any]:
+    return document(changed("kit", kit), kit_texts=KIT_TEXTS, **top)
+
+
+def kit_error(doc: dict[str, Any]) -> str:
+    with pytest.raises(ConfigError) as caught:
+        parse_campaigns(doc)
+    return str(caught.value)
+
+
+@pytest.mark.parametrize(("kit", "field"), [
+    ([], "'kit' must be an object"),
+    ({"poster_titel": "x"}, "field 'kit.poster_titel' is unknown"),
+    ({"poster_title": ""}, "field 'kit.poster_title' must be a non-empty string"),
+    ({"poster_steps": "one step"}, "field 'kit.poster_steps' must be a non-empty list"),
+    ({"poster_lead": "Envoyez {nom}"}, "field 'kit.poster_lead' uses {nom}; known:"),
+    ({"poster_lead": "Accolade {"}, "field 'kit.poster_lead': Single '{'"),
+    ({"first_names": ["Anne-Marie-Louise-Hortense"]}, "'kit.first_names': 'Anne-Marie"),
+    ({"first_names": ["Ana"] * 21}, "'kit.first_names' lists 21 names"),
+    ({"helplines": [{"name": "Urgences"}]}, "'kit.helplines[0].number' must be a number"),
+    ({"helplines": [{"name": "", "number": "112"}]}, "'kit.helplines[0].name' must be 1-60"),
+    ({"helplines": [{"name": "X", "number": "112", "url": "x"}]},
+     "'kit.helplines[0]' must be an object with name and number"),
+    ({"helplines": [{"name": "X", "number": "112"}] * 5}, "'kit.helplines' must be a list"),
+])
+def test_a_bad_kit_text_names_the_campaign_and_the_field(kit, field):
+    message = kit_error(with_kit(kit))
+    assert message.startswith("campaign 'test': field ")
+    assert field in message
+
+
+def test_kit_texts_of_a_language_must_hold_every_field():
+    texts = {k: v for k, v in KIT_TEXTS["fr"].items() if k != "poster_qr"}
+    message = kit_error(document(VALID, kit_texts={"fr": texts}))
+    assert message == "campaigns file: field 'kit_texts.fr.poster_qr' is required"
+    message = kit_error(document(VALID, kit_texts={"french": KIT_TEXTS["fr"]}))
+    assert "field 'kit_texts.french' must be named by a language" in message
+
+
+def test_a_campaign_kit_without_texts_for_its_language_names_the_missing_field():
+    message = kit_error(document(changed("kit", {"poster_title": "Titre"})))
+    assert message.startswith("campaign 'test': field 'kit.")
+    assert "is required (no kit_texts for language fr-FR)" in message
+
+
+def test_a_campaign_gets_its_language_kit_with_its_own_overrides():
+    (campaign,) = parse_campaigns(with_kit({"first_names": ["Alex"],
+                                            "helplines": [{"name": "Urgences", "number": "112"}]}))
+    assert campaign.kit.first_names == ("Alex",)
+    assert campaign.kit.contact_name == "Alex"
+    assert campaign.kit.texts["poster_title"] == KIT_TEXTS["fr"]["poster_title"]
+    assert [(h.name, h.number) for h in campaign.kit.helplines] == [("Urgences", "112")]
+    (bare,) = parse_campaigns(document(changed("language", "de-DE") | {
+        "voicemail": {"say": "Hallo.", "voice": "Polly.Vicki"}}, kit_texts=KIT_TEXTS))
+    assert bare.kit is None  # no German texts: no kit, and `make kit` says so
+
+
+def test_the_shipped_file_shows_a_pool_with_a_retired_number_and_a_delay_window():
+    campaigns = load_campaigns(DEFAULT_FILE)
+    pools = [c for c in campaigns if len(c.numbers) > 1]
+    assert pools and any(not n.active for c in pools for n in c.numbers)
+    assert DelayWindow(1800, 3600) in {c.delay_window for c in campaigns}  # Belgium, 2017
+    assert all(len(c.numbers) <= MAX_NUMBERS_PER_CAMPAIGN for c in campaigns)
+
+
+def test_the_shipped_kit_texts_cover_french_dutch_and_english():
+    campaigns = load_campaigns(DEFAULT_FILE)
+    assert set(SHIPPED["kit_texts"]) == {"fr", "nl", "en"}
+    assert all(c.kit is not None for c in campaigns)
+
+
+# Helplines printed on the staff sheets: only numbers checked to exist and to be what the
+# name says (a wrong number on a help sheet is worse than a blank line to fill in).
+KNOWN_HELPLINES = {
+    "112": "the EU-wide emergency number",
+    "3919": "France: Violences Femmes Info (free, anonymous, 24/7)",
+    "1712": "Flanders: helpline for violence, abuse and child abuse",
+    "999": "UK emergency number",
+}
+
+
+def test_every_shipped_helpline_is_a_known_real_number():
+    for campaign in load_campaigns(DEFAULT_FILE):
+        for line in campaign.kit.helplines:
+            assert line.number in KNOWN_HELPLINES, (campaign.id, line)
