@@ -13,6 +13,7 @@ from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterEr
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from decoy import clock
 from decoy.campaigns import Campaigns, load_campaigns
 from decoy.observability import logger
 from decoy.settings import Settings
@@ -32,6 +33,7 @@ class Secrets:
     account_sid: str
     auth_token: str
     hash_key: bytes
+    shared_key: str | None = None  # Twilio webhook SharedKey secret, when the option is on
 
 
 @dataclass
@@ -42,20 +44,34 @@ class Runtime:
     scheduler: Any
     ssm: SSMProvider
     memory: ShieldMemory = field(default_factory=ShieldMemory)  # the shield's, per container
+    shared_key_absent_until: float = 0.0  # epoch: the optional SharedKey is known absent
 
-    def secrets(self) -> Secrets:
-        """The three secrets, or GetParameterError whatever way SSM failed."""
-        s = self.settings
+    def secrets(self, *, shared_key: bool = True) -> Secrets:
+        """The three secrets (and the optional SharedKey), or GetParameterError whatever way
+        SSM failed. One GetParameters call, then powertools' cache; an absent SharedKey
+        parameter means the option is off, remembered as long as the cache lasts.
+        shared_key=False: the caller checks no webhook (the sender), do not read it."""
+        s, now = self.settings, clock.now()
+        required = (s.account_sid_parameter, s.auth_token_parameter, s.hash_key_parameter)
+        optional = s.shared_key_parameter if shared_key and now >= self.shared_key_absent_until \
+            else None
+        names: dict[str, dict] = {name: {} for name in (*required, optional) if name}
         try:
-            values = self.ssm.get_parameters_by_name(
-                {s.account_sid_parameter: {}, s.auth_token_parameter: {},
-                 s.hash_key_parameter: {}},
-                decrypt=True, max_age=SECRETS_MAX_AGE,
-            )
+            # raise_on_error=False: SSM lists an absent name under InvalidParameters, which
+            # powertools would otherwise raise for the whole batch (the optional one too).
+            values = self.ssm.get_parameters_by_name(names, decrypt=True,
+                                                     max_age=SECRETS_MAX_AGE,
+                                                     raise_on_error=False)
+            failed = values.get("_errors") or []
+            if any(name in failed for name in required):
+                raise KeyError("secret parameter missing")
+            if optional and optional not in values:
+                self.shared_key_absent_until = now + SECRETS_MAX_AGE
             return Secrets(
                 account_sid=str(values[s.account_sid_parameter]),
                 auth_token=str(values[s.auth_token_parameter]),
                 hash_key=str(values[s.hash_key_parameter]).encode("utf-8"),
+                shared_key=str(values[optional]) if optional in values else None,
             )
         # powertools lets throttling through as ClientError and answers an SSM
         # InternalServerError with no value at all (KeyError here).

@@ -6,6 +6,7 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 _CALLING_CODE = re.compile(r"[1-9]\d{0,2}\Z")
 MAX_VALIDITY_PERIOD_SECONDS = 36_000  # Twilio Messages API: ValidityPeriod is 1-36000
@@ -44,6 +45,28 @@ def parse_calling_codes(raw: str, field: str) -> tuple[str, ...]:
     return codes
 
 
+# scheme://host[:port][/path], no credentials, query or fragment: what Twilio is given.
+_BASE_URL = re.compile(r"https?://[A-Za-z0-9.-]+(?::[0-9]{1,5})?(?:/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*)?")
+
+
+def public_webhook_base_url(env: Mapping[str, str] | None = None) -> str | None:
+    """PUBLIC_WEBHOOK_BASE_URL (template Parameter PublicWebhookBaseUrl), or None when empty.
+
+    The URL Twilio calls, up to the route (https://sms.example.org/decoy): behind an API
+    mapping key the event cannot tell it (AWS: "rawPath won't provide the API mapping
+    value", API Gateway Developer Guide, payload format 2.0), so the deployer says it.
+    """
+    env = os.environ if env is None else env
+    raw = env.get("PUBLIC_WEBHOOK_BASE_URL", "").strip()
+    if not raw:
+        return None
+    url = raw.rstrip("/")
+    if not _BASE_URL.fullmatch(url) or urlsplit(url).hostname is None:
+        raise ConfigError(f"environment variable PUBLIC_WEBHOOK_BASE_URL={raw!r} must be "
+                          "http(s)://host[:port][/path], without credentials, query or fragment")
+    return url
+
+
 @dataclass(frozen=True)
 class Limits:
     """The cost shield: per-sender quota and the global daily budget."""
@@ -69,6 +92,8 @@ class Settings:
     kill_switch_parameter: str
     kill_switch_cache_seconds: int
     daily_answered_calls: int  # calls answered per UTC day, all callers together
+    # SSM name of a Twilio webhook SharedKey secret (receiver only); None = never read.
+    shared_key_parameter: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -97,6 +122,7 @@ class Settings:
             kill_switch_parameter=_required(env, "KILL_SWITCH_PARAMETER"),
             kill_switch_cache_seconds=_positive_int(env, "KILL_SWITCH_CACHE_SECONDS", minimum=0),
             daily_answered_calls=_positive_int(env, "DAILY_ANSWERED_CALL_BUDGET", minimum=0),
+            shared_key_parameter=env.get("TWILIO_SHARED_KEY_PARAMETER", "").strip() or None,
         )
 
 

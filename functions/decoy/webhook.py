@@ -5,11 +5,11 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, quote, urlsplit
 
-from twilio.request_validator import RequestValidator
+from twilio.request_validator import RequestValidator, get_signature_algorithm
 
 from decoy.twiml import EMPTY
 
@@ -38,7 +38,12 @@ class Webhook:
     form: dict[str, str]
     query: dict[str, str]
     signature: str
-    url: str
+    url: str  # never holds credentials: safe to log
+    # X-Twilio-Webhooks-Signature-Settings ("key=...,algorithm=HMAC_SHA256"): a SharedKey
+    # signature. Twilio docs "Sign webhooks with shared keys" (Public Beta, 2026-09-07).
+    signature_settings: str = ""
+    # user:pass of a webhook URL with HTTP Basic credentials: a secret, kept out of repr/logs.
+    credentials: str = field(default="", repr=False)
 
     def field(self, name: str) -> str:
         value = self.form.get(name, "")
@@ -53,14 +58,21 @@ _PORT = re.compile(r"[0-9]{1,5}\Z")
 DEFAULT_PORTS = {"https": "443", "http": "80"}
 
 
-def public_url(event: dict[str, Any]) -> str:
+def public_url(event: dict[str, Any], base_url: str | None = None) -> str:
     """The exact URL Twilio requested: scheme, host, stage path and query string.
 
-    Raises Rejected(400) when the headers or context cannot form a URL (a bad port, host,
-    scheme, or text that is not UTF-8): such a request cannot be one Twilio signed.
+    With `base_url` (the deployer's PublicWebhookBaseUrl) it is base + route + query:
+    behind a custom domain's API mapping key, AWS documents that rawPath lacks the mapping
+    ("rawPath won't provide the API mapping value", API Gateway Developer Guide, "Create
+    AWS Lambda proxy integrations for HTTP APIs"; community reports disagree), so the event
+    cannot tell it for sure. Raises Rejected(400) when the headers or context cannot form a
+    URL (a bad port, host, scheme, or text that is not UTF-8): Twilio signed no such URL.
     """
     headers = event.get("headers") or {}
     context = event.get("requestContext") or {}
+    if base_url:
+        query = event.get("rawQueryString") or ""
+        return _checked(base_url + _route(event) + (f"?{query}" if query else ""))
     scheme = headers.get("x-forwarded-proto", "https")
     if scheme not in DEFAULT_PORTS:
         raise Rejected(400, "x-forwarded-proto is not http or https")
@@ -79,7 +91,10 @@ def public_url(event: dict[str, Any]) -> str:
         host = f"{host}:{int(port)}"
     url = f"{scheme}://{host}{event.get('rawPath', '')}"
     query = event.get("rawQueryString") or ""
-    url = f"{url}?{query}" if query else url
+    return _checked(f"{url}?{query}" if query else url)
+
+
+def _checked(url: str) -> str:
     try:  # what the signature check will do with it: encode it, parse its port
         url.encode("utf-8")
         urlsplit(url).port  # noqa: B018 - raises ValueError on what it cannot parse
@@ -88,8 +103,38 @@ def public_url(event: dict[str, Any]) -> str:
     return url
 
 
+def _credentials(headers: dict[str, str]) -> str:
+    """user:pass from `Authorization: Basic ...`, '' without it: Twilio signs a webhook URL
+    carrying HTTP Basic credentials *with* them (twilio-node/-ruby/-php published vector:
+    https://user:pass@mycompany.com/myapp.php?foo=1&bar=2 -> CukzLTc1tT5dXEDIHm/tKBanW10=)."""
+    scheme, _, token = headers.get("authorization", "").strip().partition(" ")
+    if scheme.lower() != "basic":
+        return ""
+    try:
+        credentials = base64.b64decode(token.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, ValueError):
+        raise Rejected(400, "Authorization header is not valid Basic credentials") from None
+    if ":" not in credentials or not credentials.isprintable():
+        raise Rejected(400, "Authorization header is not valid Basic credentials")
+    return credentials
+
+
+def _signed_urls(webhook: Webhook) -> list[str]:
+    """The URL(s) Twilio may have signed: with the Basic credentials as written in the URL
+    given to Twilio (as sent, or percent-encoded; a user without a password has no colon)."""
+    if not webhook.credentials:
+        return [webhook.url]
+    user, _, password = webhook.credentials.partition(":")
+    scheme, sep, rest = webhook.url.partition("://")
+    forms = []
+    for u, p in ((user, password), (quote(user, safe=""), quote(password, safe=""))):
+        userinfo = f"{u}:{p}" if p else u
+        forms.append(f"{scheme}{sep}{userinfo}@{rest}")
+    return list(dict.fromkeys(forms))
+
+
 def _route(event: dict[str, Any]) -> str:
-    # The route API Gateway matched ("POST /sms"): rawPath keeps a custom domain's API
+    # The route API Gateway matched ("POST /sms"): rawPath may keep a custom domain's API
     # mapping key (/decoy/sms), routeKey does not. rawPath only for $default or no routeKey.
     route_key = event.get("routeKey")
     if isinstance(route_key, str) and " /" in route_key:
@@ -143,8 +188,11 @@ def _as_str(value: Any) -> str:
     return value if isinstance(value, str) else ""
 
 
-def parse(event: dict[str, Any]) -> Webhook:
-    """Check method, route, content type and size; decode the form. Raises Rejected."""
+def parse(event: dict[str, Any], public_base_url: str | None = None) -> Webhook:
+    """Check method, route, content type and size; decode the form. Raises Rejected.
+
+    `public_base_url`: the deployer's PublicWebhookBaseUrl (see public_url), None = the event's.
+    """
     if not isinstance(event, dict):
         raise Rejected(400, "not an API Gateway event")
     headers = event.get("headers") or {}
@@ -171,20 +219,39 @@ def parse(event: dict[str, Any]) -> Webhook:
     form = _form(_body(event))
     query = dict(parse_qsl(str(event.get("rawQueryString") or ""), keep_blank_values=True))
     return Webhook(route=route, form=form, query=query,
-                   signature=headers.get("x-twilio-signature", ""), url=public_url(event))
+                   signature=headers.get("x-twilio-signature", ""),
+                   url=public_url(event, public_base_url),
+                   signature_settings=headers.get("x-twilio-webhooks-signature-settings", ""),
+                   credentials=_credentials(headers))
 
 
-def verify_signature(webhook: Webhook, auth_token: str) -> None:
-    """Raise Rejected(403) unless X-Twilio-Signature matches the URL and form."""
+def verify_signature(webhook: Webhook, auth_token: str, shared_key: str | None = None) -> None:
+    """Raise Rejected(403) unless X-Twilio-Signature matches the URL and form.
+
+    A request carrying X-Twilio-Webhooks-Signature-Settings was signed by a Webhook Rule
+    with a SharedKey and the algorithm it names (HMAC_SHA256 today): it is checked with
+    `shared_key` (SSM TwilioSharedKeyParameter), never with the auth token; others with the
+    auth token and HMAC-SHA1, as twilio-python 9.13 (`get_signature_algorithm`) and
+    twilio-node's `webhook()` do (Twilio docs "Sign webhooks with shared keys", Public Beta).
+    """
     if not webhook.signature:
         raise Rejected(403, "missing X-Twilio-Signature")
-    try:
-        valid = RequestValidator(auth_token).validate(webhook.url, webhook.form,
-                                                      webhook.signature)
-    except (UnicodeError, ValueError):  # parse() refuses such URLs: this is a last guard
-        valid = False
-    if not valid:
+    secret, algorithm = auth_token, None
+    if webhook.signature_settings:
+        if not shared_key:
+            raise Rejected(403, "SharedKey signature, but no shared key is configured")
+        secret, algorithm = shared_key, get_signature_algorithm(webhook.signature_settings)
+    validator = RequestValidator(secret)
+    if not any(_valid(validator, url, webhook, algorithm) for url in _signed_urls(webhook)):
         raise Rejected(403, "invalid X-Twilio-Signature")
+
+
+def _valid(validator: RequestValidator, url: str, webhook: Webhook, algorithm: str | None
+           ) -> bool:
+    try:
+        return validator.validate(url, webhook.form, webhook.signature, algorithm)
+    except (UnicodeError, ValueError):  # a URL it cannot parse (credentials as sent): no match
+        return False
 
 
 def twiml_response(twiml: str = EMPTY) -> dict[str, Any]:

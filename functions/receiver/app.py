@@ -15,7 +15,7 @@ from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterEr
 from decoy import clock, inbound, runtime, webhook
 from decoy.observability import count, logger, observed
 from decoy.outcomes import Metric
-from decoy.settings import ScheduleTarget
+from decoy.settings import ScheduleTarget, public_webhook_base_url
 
 
 @functools.cache
@@ -26,12 +26,13 @@ def schedule_target() -> ScheduleTarget:
 if runtime.in_lambda():  # INIT phase: a bad setting fails here, naming its variable
     runtime.get()
     schedule_target()
+    public_webhook_base_url()
 
 
 @observed
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     try:
-        request = webhook.parse(event)
+        request = webhook.parse(event, public_webhook_base_url())
     except webhook.Rejected as rejected:
         count(Metric.BadRequest)  # malformed before any signature check: junk or probing
         return _rejected(rejected)

@@ -292,8 +292,10 @@ def test_samconfig_is_complete_for_a_non_guided_deploy():
     deploy = SAMCONFIG["deploy"]["parameters"]
     assert STACK_NAME and deploy["region"] and deploy["capabilities"]
     assert deploy.get("resolve_s3") is True or deploy.get("s3_bucket")
-    overrides = dict(o.split("=", 1) for o in deploy["parameter_overrides"])
+    overrides = sam_overrides(deploy["parameter_overrides"])
     assert set(overrides) <= set(TEMPLATE["Parameters"])
+    # The optional secret and the custom domain's URL are there to be found (issue 23).
+    assert {"TwilioSharedKeyParameter", "PublicWebhookBaseUrl"} <= set(overrides)
     for name, value in overrides.items():
         assert _bounds_problem(TEMPLATE["Parameters"][name], value) is None, name
 
@@ -314,6 +316,14 @@ def test_the_guide_answers_every_guided_security_prompt_sam_will_ask():
     assert unauthenticated, "sam asks about the webhook routes"
     for name in unauthenticated:
         assert f"**`y`** to each `{name} has no authentication. Is this okay? [y/N]`" in text
+
+
+def sam_overrides(lines: list[str]) -> dict[str, str]:
+    """Key=Value items as sam reads them (samcli.cli.types.CfnParameterOverridesType): a
+    quoted value loses its quotes, so `Key=""` is the empty string."""
+    pairs = (line.split("=", 1) for line in lines)
+    return {key: value[1:-1] if len(value) > 1 and value[0] == value[-1] == '"' else value
+            for key, value in pairs}
 
 
 def _bounds_problem(spec: dict[str, Any], value: str) -> str | None:
