@@ -66,7 +66,7 @@ def answer(webhook: Webhook, rt: Runtime, target: ScheduleTarget, now: float) ->
     """Verify, then route: /sms and /voice may schedule a reply, /status is counted."""
     secrets = rt.secrets()
     try:
-        verify_signature(webhook, secrets.auth_token)
+        verify_signature(webhook, secrets.auth_token, secrets.shared_key)
     except Rejected:
         count(Metric.ForgedSignature)
         raise

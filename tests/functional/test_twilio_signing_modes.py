@@ -215,3 +215,31 @@ def test_a_missing_required_secret_is_still_unavailable(aws):
 
     with pytest.raises(GetParameterError):
         runtime.get().secrets()
+
+
+# -- end to end: the receiver checks a SharedKey webhook with the stored key ------------------
+
+def shared_key_event(fields: dict[str, str]) -> dict:
+    url = f"https://{DOMAIN}/sms"
+    event = api_event("/sms", fields, signature=RequestValidator(SHARED_KEY).compute_signature(
+        url, fields, "HMAC_SHA256"))
+    event["headers"]["x-twilio-webhooks-signature-settings"] = SETTINGS_HEADER
+    return event
+
+
+def test_a_shared_key_webhook_is_answered_once_the_key_is_stored(aws, lambda_context, at):
+    aws.ssm.put_parameter(Name=aws.env["TWILIO_SHARED_KEY_PARAMETER"], Value=SHARED_KEY,
+                          Type="SecureString")
+
+    response = receive(shared_key_event(sms_form("+33612345678", DECOY)), lambda_context)
+
+    assert response["statusCode"] == 200, response["body"]
+    assert len(schedules(aws)) == 1
+
+
+def test_a_shared_key_webhook_without_a_stored_key_is_refused(aws, lambda_context, at):
+    response = receive(shared_key_event(sms_form("+33612345678", DECOY)), lambda_context)
+
+    assert (response["statusCode"], response["body"]) == (
+        403, "SharedKey signature, but no shared key is configured")
+    assert schedules(aws) == []
