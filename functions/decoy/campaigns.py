@@ -24,6 +24,21 @@ _CAMPAIGN_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,31}\Z")  # a metric dimension an
 _LANGUAGE = re.compile(r"[a-z]{2,3}(-[A-Z]{2})?\Z")
 _MESSAGING_SERVICE_SID = re.compile(r"MG[0-9a-f]{32}\Z")
 _ALPHANUMERIC_ID = re.compile(r"(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}\Z")
+# France (calling code 33): since 2025-03-10 operators overwrite or block a sender ID (OADC)
+# that is a generic word, digits only, or carries special characters or spaces; the AF2M
+# "Charte Business Messaging 2026" (from March 2026, replacing the 2024 charter) keeps it:
+# at most 11 characters, exclusively letters and digits, never digits only (af2m.org,
+# "Protection des OADC sensibles"; operators' and aggregators' notices of the 2025-03-10
+# change name alerte, rdv, paiement, banque, colis; Twilio reports the block as error 30042).
+# Sources are the industry association's pages and aggregators, not a regulator's text: the
+# word list below is what they cite and some obvious kin, not a complete list.
+_FRENCH_SENDER_ID = re.compile(r"(?=.*[A-Za-z])[A-Za-z0-9]{1,11}\Z")
+_FRENCH_GENERIC_IDS = frozenset({
+    "ALERTE", "ALERT", "ALERTES", "INFO", "INFOS", "INFORMATION", "RDV", "RENDEZVOUS",
+    "BANQUE", "BANK", "COLIS", "PARCEL", "PAIEMENT", "PAYMENT", "LIVRAISON", "DELIVERY",
+    "SMS", "NOTICE", "VERIFY", "VERIF", "CODE", "SECURITE", "SECURITY", "SERVICE", "MESSAGE",
+    "NOTIFICATION", "FACTURE", "COMPTE", "CONFIRM", "AVIS"})
+_FRANCE = "33"
 _QUOTA_FIELDS = {
     "max_messages_per_sender": 1,
     "replies_per_sender": 0,
@@ -220,6 +235,21 @@ def _no_unknown_fields(obj: Mapping[str, Any], kind: str, where: str) -> None:
         prefix = f"{kind}." if kind not in ("", "campaign") else ""
         raise ConfigError(f"{where}: field '{prefix}{unknown[0]}' is unknown "
                           f"(known: {', '.join(sorted(_KNOWN_FIELDS[kind]))})")
+
+
+def _check_french_sender_id(sender_id: str, where: str) -> None:
+    """Refuse a sender ID French operators would block or overwrite (see _FRENCH_SENDER_ID);
+    a campaign without allowed_country_codes takes the deployment's, France by default."""
+    rule = ""
+    if not _FRENCH_SENDER_ID.fullmatch(sender_id):
+        rule = "letters and digits only, at least one letter, no space or special character"
+    elif sender_id.upper() in _FRENCH_GENERIC_IDS:
+        rule = "not a generic word (alerte, info, rdv, banque, colis...): use the name of the " \
+               "organisation"
+    if rule:
+        raise ConfigError(
+            f"{where}: field 'reply_from.id' {sender_id!r} would be blocked or overwritten in "
+            f"France (operators since 2025-03-10, AF2M business messaging charter): {rule}")
 
 
 def _reply_from(raw: Any, where: str) -> ReplyFrom:
@@ -433,6 +463,8 @@ def parse_campaign(raw: Any, index: int, max_segments: int,
     if codes is not None:
         allowed = parse_calling_codes(",".join(map(str, codes)),
                                       f"{where}: field 'allowed_country_codes'")
+    if reply_from.kind == "alphanumeric" and (allowed is None or _FRANCE in allowed):
+        _check_french_sender_id(reply_from.value, where)
     quotas = _quotas(raw.get("quotas"), where)
     return Campaign(
         id=campaign_id,

@@ -17,7 +17,8 @@ SERVICE = "MG" + "0123456789abcdef" * 2
     ("+33939000012", {"type": "messaging_service", "sid": SERVICE},
      {"MessagingServiceSid": SERVICE}),
     # A French mobile decoy (what a harasser expects) replying through a sender ID.
-    ("+33612000013", {"type": "alphanumeric", "id": "Info"}, {"From": "Info"}),
+    ("+33612000013", {"type": "alphanumeric", "id": "AntiRelou"},
+     {"From": "AntiRelou"}),
 ], ids=["number", "messaging_service", "alphanumeric"])
 def test_reply_reaches_twilio_from_the_campaigns_sender(
         number, reply_from, expected, aws, twilio_api, lambda_context, at,

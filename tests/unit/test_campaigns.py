@@ -128,9 +128,9 @@ def test_reply_from_a_french_mobile_number_is_refused_with_the_reason():
 
 def test_a_french_mobile_decoy_may_reply_through_an_alphanumeric_sender():
     campaign = changed("number", "+33612345678")
-    campaign["reply_from"] = {"type": "alphanumeric", "id": "Info"}
+    campaign["reply_from"] = {"type": "alphanumeric", "id": "AntiRelou"}
     (parsed,) = parse_campaigns(document(campaign))
-    assert parsed.reply_from.value == "Info"
+    assert parsed.reply_from.value == "AntiRelou"
 
 
 def test_bad_id_is_named_by_position_in_the_list():
@@ -253,11 +253,11 @@ def test_config_check_fails_with_the_error_on_stderr(tmp_path, capsys):
 
 def test_describe_lists_the_help_text_and_the_sender():
     campaign = changed("help_reply", "Aide")
-    campaign["reply_from"] = {"type": "alphanumeric", "id": "Info"}
+    campaign["reply_from"] = {"type": "alphanumeric", "id": "AntiRelou"}
     (parsed,) = parse_campaigns(document(campaign))
     lines = describe(parsed)[:2]
     assert [line.split()[3] for line in lines] == ["reply", "help_reply"]
-    assert all(line.endswith("from alphanumeric=Info") for line in lines)
+    assert all(line.endswith("from alphanumeric=AntiRelou") for line in lines)
 
 
 def test_every_shipped_greeting_and_pause_fits_in_one_billed_minute():
@@ -494,3 +494,57 @@ def test_every_shipped_helpline_is_a_known_real_number():
     for campaign in load_campaigns(DEFAULT_FILE):
         for line in campaign.kit.helplines:
             assert line.number in KNOWN_HELPLINES, (campaign.id, line)
+
+
+# -- French alphanumeric sender IDs (issue 23.4) ----------------------------------------------
+# Since 2025-03-10 French operators overwrite or block sender IDs (OADC) that are generic words,
+# digits only, or carry special characters or spaces; the AF2M's "Charte Business Messaging
+# 2026" (applies from March 2026, replacing the 2024 charter) keeps the OADC rule: 11
+# characters at most, letters and digits only, never digits only (af2m.org, "Protection des
+# OADC sensibles"). Twilio reports such a block as error 30042.
+
+def french_sender(sender_id: str, codes: list[str] | None = None) -> dict[str, Any]:
+    campaign = changed("number", "+33612345678")
+    campaign["reply_from"] = {"type": "alphanumeric", "id": sender_id}
+    if codes is None:
+        del campaign["allowed_country_codes"]
+    else:
+        campaign["allowed_country_codes"] = codes
+    return campaign
+
+
+@pytest.mark.parametrize(("sender_id", "rule"), [
+    ("Info", "generic word"), ("INFO", "generic word"), ("alerte", "generic word"),
+    ("Rdv", "generic word"), ("Banque", "generic word"), ("Colis", "generic word"),
+    ("Anti Relou", "letters and digits only"), ("Asso 33", "letters and digits only"),
+])
+@pytest.mark.parametrize("codes", [["33"], ["32", "33"], None],
+                         ids=["France", "Belgium and France", "deployment default"])
+def test_a_sender_id_french_operators_block_is_refused_naming_the_rule(sender_id, rule, codes):
+    message = error_for(french_sender(sender_id, codes))
+
+    assert message.startswith("campaign 'test': field 'reply_from.id'")
+    assert rule in message and "France" in message and "AF2M" in message
+
+
+def test_a_branded_sender_id_is_accepted_for_france():
+    (parsed,) = parse_campaigns(document(french_sender("AntiRelou", ["33"])))
+    assert parsed.reply_from.value == "AntiRelou"
+
+
+def test_outside_france_the_generic_rule_does_not_apply():
+    campaign = french_sender("Info", ["44"])
+    campaign["number"] = "+447700900123"
+    (parsed,) = parse_campaigns(document(campaign))
+    assert parsed.reply_from.value == "Info"
+
+
+def test_the_shipped_campaigns_and_the_guides_example_pass_the_french_rules():
+    from pathlib import Path
+
+    load_campaigns(DEFAULT_FILE)
+    guide = (Path(DEFAULT_FILE).parents[2] / "docs" / "deploy.md").read_text(encoding="utf-8")
+    assert '"id": "Info"' not in guide
+    example = french_sender("AntiRelou", ["33"])
+    parse_campaigns(document(example))
+    assert '"id": "AntiRelou"' in " ".join(guide.split())
