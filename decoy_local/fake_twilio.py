@@ -1,26 +1,43 @@
-"""A fake Twilio REST API on loopback: the real twilio client sends to it, an outbox records.
+"""The one fake Twilio: an in-memory account behind Twilio's REST API, for tests and `make run`.
 
-POST /2010-04-01/Accounts/<AccountSid>/Messages.json   what the sender's client calls
-GET  /2010-04-01/Accounts/<AccountSid>/IncomingPhoneNumbers.json?PhoneNumber=...
-POST /2010-04-01/Accounts/<AccountSid>/IncomingPhoneNumbers/<PN sid>.json
-                                                        what `python -m decoy_ops connect` calls
-GET|POST /2010-04-01/Accounts/<AccountSid>/Usage/Triggers.json                 list, create
-POST|DELETE /2010-04-01/Accounts/<AccountSid>/Usage/Triggers/<UT sid>.json     update, delete
-                                                        the Usage Triggers `connect` installs
-GET  /_local/outbox                                     every message accepted, as JSON
-GET  /_local/numbers                                    the owned numbers and their webhooks
-GET  /_local/triggers                                   the Usage Triggers installed
+`TwilioCore` holds the account (outbox, incoming numbers and their webhooks, usage triggers,
+planned failures) and answers any REST request with `handle()`, a pure function of
+(method, path, query, form, Authorization) to a `Reply`. Two thin transports carry it:
+`FakeTwilio`, a threaded HTTP server on loopback (make run, integration tests), and
+`attach_responses()`, which routes the `responses` library's intercepted requests to it (the
+pytest fixtures). Either way the real twilio client talks to it over its own HTTP code.
+
+POST /2010-04-01/Accounts/<AccountSid>/Messages.json   create (what the sender calls)
 GET  /2010-04-01/Accounts/<AccountSid>/Messages.json?To=..&From=..&DateSent>=..
                                                         the messages, newest first (the
                                                         sender's lookup after an ambiguous send)
+GET  /2010-04-01/Accounts/<AccountSid>/Messages/<SM sid>.json
+GET  /2010-04-01/Accounts/<AccountSid>/IncomingPhoneNumbers.json?PhoneNumber=...
+GET|POST /2010-04-01/Accounts/<AccountSid>/IncomingPhoneNumbers/<PN sid>.json
+                                                        what `python -m decoy_ops connect` calls
+GET|POST /2010-04-01/Accounts/<AccountSid>/Usage/Triggers.json                 list, create
+GET|POST|DELETE /2010-04-01/Accounts/<AccountSid>/Usage/Triggers/<UT sid>.json
+The HTTP server adds:
+GET  /_local/outbox                                     every message accepted, as JSON
+GET  /_local/numbers                                    the owned numbers and their webhooks
+GET  /_local/triggers                                   the Usage Triggers installed
 GET|POST /_local/failures                               {"error": 429, "times": n}: fail sends
 
-Errors below 30000 are answered at once (HTTP 429/5xx, or 400 with the Twilio code);
-30000+ (carrier errors such as 30007) accept the message and report it `undelivered`
-in the status callback, as Twilio does. With `"created": true` a 5xx (500, 502, 503, 504)
-comes after the message was created, as from Twilio's edge; `"error": "garbage"` answers a
-2xx that is not JSON, `"reset"` closes the connection unanswered, `"timeout"` holds it
-(`"seconds"`, at most 30) then closes it: created first or not, as `created` says.
+Planned failures (`fail_next` and friends, the same on both transports): errors below 30000
+are answered at once (HTTP 429/5xx, or 400 with the Twilio code); 30000+ (carrier errors
+such as 30007) accept the message and report it `undelivered` in the status callback, as
+Twilio does. With `created=True` a 5xx (500, 502, 503, 504) comes after the message was
+created, as from Twilio's edge; "garbage" answers a 2xx that is not JSON (`garble_next`
+chooses the body), "reset" closes the connection unanswered, "timeout" holds it (`seconds`,
+at most 30) then closes it (`drop_next` chooses the exception the `responses` transport
+raises); `during_next_send` runs an action while a create is in flight; `fail_list_next`
+fails the Messages list; `callback_without_query_next` posts a status callback without the
+query string its URL had.
+
+What Twilio sends (signed with the account's token, through `post`, loopback-only by
+default): status callbacks of created messages, `call()` (the number's VoiceUrl, then its
+VoiceFallbackUrl when the first fails: an HTTP error, 429 included, a timeout, no TwiML),
+`text()` (its SmsUrl) and `fire_trigger()` (a Usage Trigger's callback).
 """
 
 from __future__ import annotations
@@ -35,27 +52,39 @@ import re
 import socket
 import threading
 import time
+import xml.etree.ElementTree as ET
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
-from email.utils import formatdate
+from dataclasses import asdict, dataclass, field
+from email.utils import formatdate, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, parse_qsl, urlsplit
 
-from decoy.segments import count_segments
-from decoy_local.webhooks import new_sid, post_form, status_form
+from requests.exceptions import ConnectionError as RequestsConnectionError
+from requests.exceptions import ReadTimeout
 
-MESSAGES_PATH = re.compile(r"/2010-04-01/Accounts/(AC[0-9a-fA-F]{32})/Messages\.json\Z")
-NUMBERS_PATH = re.compile(r"/2010-04-01/Accounts/(AC[0-9a-fA-F]{32})/IncomingPhoneNumbers"
-                          r"(?:/(PN[0-9a-fA-F]{32}))?\.json\Z")
-TRIGGERS_PATH = re.compile(r"/2010-04-01/Accounts/(AC[0-9a-fA-F]{32})/Usage/Triggers"
-                           r"(?:/(UT[0-9a-fA-F]{32}))?\.json\Z")
+from decoy.segments import count_segments
+from decoy_local.webhooks import (
+    Answer,
+    call_form,
+    new_sid,
+    post_form,
+    sms_form,
+    status_form,
+    usage_form,
+)
+
+API = r"/2010-04-01/Accounts/(AC[0-9a-fA-F]{32})/"
+MESSAGES_PATH = re.compile(API + r"Messages(?:/(SM[0-9a-fA-F]{32}))?\.json\Z")
+NUMBERS_PATH = re.compile(API + r"IncomingPhoneNumbers(?:/(PN[0-9a-fA-F]{32}))?\.json\Z")
+TRIGGERS_PATH = re.compile(API + r"Usage/Triggers(?:/(UT[0-9a-fA-F]{32}))?\.json\Z")
 # Form name -> resource field, for create (all) and update (the callback and the name only).
 TRIGGER_FIELDS = {"CallbackUrl": "callback_url", "CallbackMethod": "callback_method",
                   "FriendlyName": "friendly_name", "TriggerValue": "trigger_value",
                   "UsageCategory": "usage_category", "Recurring": "recurring",
                   "TriggerBy": "trigger_by"}
 TRIGGER_UPDATABLE = ("CallbackUrl", "CallbackMethod", "FriendlyName")
+TRIGGER_FILTERS = ("Recurring", "TriggerBy", "UsageCategory")  # what list() may filter on
 # What update() may set on an IncomingPhoneNumber: form name -> resource field.
 NUMBER_FIELDS = {name: re.sub(r"(?<!^)([A-Z])", r"_\1", name).lower() for name in (
     "FriendlyName", "SmsUrl", "SmsMethod", "SmsFallbackUrl", "SmsFallbackMethod",
@@ -76,8 +105,14 @@ API_ERRORS = {  # Twilio error code -> (HTTP status, message) answered to the cr
 HTTP_TO_CODE = {429: 20429, 500: 20500, 503: 20503}
 EDGE_ERRORS = {502: "Bad Gateway", 504: "Gateway Timeout"}  # HTML from the edge, no code
 MODES = ("garbage", "reset", "timeout")  # answers that are not an HTTP error
+GARBLED = "<html>OK</html>"
 MAX_HOLD_SECONDS = 30
 MAX_BODY = 64 * 1024
+# What a caller hears when the voice URL and its fallback both fail (error 11200): Twilio
+# answers (and bills) the call itself.
+APPLICATION_ERROR = ("<Response><Say>We are sorry, an application error has occurred."
+                     "</Say></Response>")
+JSON = "application/json"
 
 POLL = 0.05  # seconds between shutdown checks: a quick Ctrl-C
 
@@ -98,11 +133,44 @@ class OutboxMessage:
 
 @dataclass(frozen=True)
 class Failure:
-    code: int
+    """One planned answer to a create: an HTTP error, a garbled 2xx, a dropped connection..."""
+
+    code: int | None
     http_status: int | None  # None: accepted, then reported undelivered (carrier error)
     created: bool = False  # the message is created before the failure is answered
-    mode: str = "status"  # "status", "edge", or one of MODES
-    seconds: float = 0.0  # how long "timeout" holds the connection
+    mode: str = "status"  # "status", "edge", "garble", "drop", "ok" or "during"
+    seconds: float = 0.0  # how long a "drop" holds the connection first (a timeout)
+    body: str = ""  # what "garble" answers
+    drop: BaseException | None = field(default=None, compare=False)
+    action: Callable[[], Any] | None = field(default=None, compare=False)
+
+    def describe(self) -> dict[str, Any]:
+        """JSON-safe, for GET /_local/failures."""
+        return {"code": self.code, "http_status": self.http_status, "created": self.created,
+                "mode": self.mode, "seconds": self.seconds, "body": self.body,
+                "drop": type(self.drop).__name__ if self.drop else None}
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What the fake answers; `drop`: no answer at all (the `responses` transport raises it,
+    the server closes the connection after `hold` seconds)."""
+
+    status: int
+    body: str = ""
+    content_type: str = JSON
+    drop: BaseException | None = None
+    hold: float = 0.0
+
+
+@dataclass(frozen=True)
+class CallResult:
+    """Who answered a call: "voice_url", "voice_fallback_url", "twilio" (an application
+    error: answered and billed) or "nobody" (no voice URL: out of service, not billed)."""
+
+    answered_by: str
+    twiml: str
+    attempts: tuple[Answer | None, ...] = ()  # each webhook's answer (None: unreachable)
 
 
 def number_sid(number: str) -> str:
@@ -110,46 +178,435 @@ def number_sid(number: str) -> str:
     return "PN" + hashlib.sha256(number.encode()).hexdigest()[:32]
 
 
-def failure_for(error: int | str, created: bool = False, seconds: float = 0.0) -> Failure:
+def failure_for(error: int | str, created: bool = False, seconds: float = 0.0,
+                code: int | None = None) -> Failure:
     """429/500/502/503/504 (HTTP status), a Twilio error code, or one of MODES -> what the
-    fake answers; `created`: the message exists before that answer."""
+    fake answers; `created`: the message exists before that answer; `code`: answer this
+    Twilio code with HTTP status `error` (a JSON error, whatever the pair)."""
+    if error == "garbage":
+        return Failure(0, 200, created, "garble", body=GARBLED)
     if error in MODES:
-        return Failure(0, None, created, str(error), min(max(seconds, 0.0), MAX_HOLD_SECONDS))
+        held = min(max(seconds, 0.0), MAX_HOLD_SECONDS) if error == "timeout" else 0.0
+        drop = ReadTimeout("fake timeout") if error == "timeout" else RequestsConnectionError(
+            "fake connection reset")
+        return Failure(0, None, created, "drop", held, drop=drop)
     if not isinstance(error, int):
         raise ValueError(f"unsupported error {error!r}")
+    if code is not None:
+        if created and error < 500:
+            raise ValueError("created=true goes with a 5xx, garbage, reset or timeout")
+        return Failure(code, error, created)
     if error in EDGE_ERRORS:
         return Failure(error, error, created, "edge")
     code = HTTP_TO_CODE.get(error, error)
     if created and not (code in API_ERRORS and API_ERRORS[code][0] >= 500):
         raise ValueError("created=true goes with a 5xx, garbage, reset or timeout")
-    if code in API_ERRORS and created:
-        return Failure(code, API_ERRORS[code][0], True)
     if code in API_ERRORS:
-        return Failure(code, API_ERRORS[code][0])
+        return Failure(code, API_ERRORS[code][0], created)
     if 30000 <= code < 40000:
         return Failure(code, None)
     raise ValueError(f"unsupported error {error}: use 429, 500, 503, "
                      f"{', '.join(str(c) for c in API_ERRORS if c >= 21000)} or 30xxx")
 
 
-class FakeTwilio:
-    """Twilio's Messages API for one account; status callbacks are POSTed signed, async.
+class TwilioCore:
+    """One Twilio account in memory, answering its REST API through `handle()`.
 
-    Also the account's IncomingPhoneNumbers (list by number, update the webhooks), for
-    the numbers given to own().
+    State a test may read: `outbox` (OutboxMessage), `sent` (the create forms), `attempts`
+    (creates tried), `lists` (Messages lists), `updates` (number update forms), `requests`
+    ((method, resource sid or "") of every REST call), `callbacks` ((url, form) of the
+    status callbacks when no `on_callback` posts them), `failures` and `list_failures`
+    (what is planned).
     """
 
-    def __init__(self, account_sid: str, auth_token: str, port: int = 0,
-                 on_message: Callable[[OutboxMessage], None] | None = None):
+    def __init__(self, account_sid: str, auth_token: str, *,
+                 now: Callable[[], float] = time.time,
+                 on_message: Callable[[OutboxMessage], None] | None = None,
+                 on_callback: Callable[[str, dict[str, str]], None] | None = None):
         self.account_sid = account_sid
         self.auth_token = auth_token
+        self.now = now
         self.outbox: list[OutboxMessage] = []
-        self._numbers: dict[str, dict[str, Any]] = {}  # PN sid -> IncomingPhoneNumber
+        self.sent: list[dict[str, str]] = []
+        self.attempts = 0
+        self.lists = 0
+        self.updates: list[dict[str, str]] = []
+        self.requests: list[tuple[str, str]] = []
+        self.callbacks: list[tuple[str, dict[str, str]]] = []
+        self.failures: list[Failure] = []
+        self.list_failures: list[int | BaseException | None] = []
+        self.post: Callable[..., Answer] = post_form  # how Twilio's webhooks leave the fake
+        self._numbers: dict[str, dict[str, Any]] = {}  # E.164 -> IncomingPhoneNumber
         self._triggers: dict[str, dict[str, Any]] = {}  # UT sid -> UsageTrigger
-        self._failures: list[Failure] = []
-        self._lock = threading.Lock()
+        self._callbacks_without_query = 0
+        self._lock = threading.RLock()
         self._on_message = on_message
-        self._callbacks: queue.Queue[tuple[str, dict[str, str]] | None] = queue.Queue()
+        self._on_callback = on_callback
+
+    # -- planning what the next requests get -------------------------------------------
+
+    def fail_next(self, error: int | str, times: int | None = 1, created: bool = False,
+                  seconds: float = 0.0, *, code: int | None = None) -> list[dict[str, Any]]:
+        """Answer the next `times` sends with `error` (see failure_for); times=0 clears the
+        pending failures. The tests' older form fail_next(http_status, code) still reads as
+        such: a second argument that is None or a Twilio code (>= 10000) is the code."""
+        if times is None or times >= 10000:
+            code, times = times, 1
+            failure = Failure(code, int(error), created) if isinstance(error, int) else None
+        else:
+            failure = None
+        failure = failure or failure_for(error, created, seconds, code)
+        with self._lock:
+            if times <= 0:
+                self.failures.clear()
+            self.failures.extend([failure] * times)
+            return self.pending_failures()
+
+    def garble_next(self, body: str = "<html>502 Bad Gateway</html>", status: int = 200,
+                    times: int = 1, *, created: bool = True) -> None:
+        """A 2xx whose body is not a message (HTML, cut JSON, empty), after creating it."""
+        self._plan(Failure(0, status, created, "garble", body=body), times)
+
+    def drop_next(self, exc: BaseException, *, accepted: bool = False, times: int = 1,
+                  seconds: float = 0.0) -> None:
+        """The connection fails with `exc` (raised by the `responses` transport; the server
+        holds it `seconds` then closes it): before Twilio saw the request, or after it
+        accepted the message."""
+        self._plan(Failure(0, None, accepted, "drop", min(max(seconds, 0.0), MAX_HOLD_SECONDS),
+                           drop=exc), times)
+
+    def succeed_next(self, times: int = 1) -> None:
+        """The next sends are created and answered normally (a step in a planned sequence)."""
+        self._plan(Failure(None, 201, mode="ok"), times)
+
+    def during_next_send(self, action: Callable[[], Any]) -> None:
+        """Run `action` while the next create is in flight (a concurrent invocation), then
+        create the message."""
+        self._plan(Failure(None, 201, mode="during", action=action), 1)
+
+    def fail_list_next(self, failure: int | BaseException | None, times: int = 1) -> None:
+        """The Messages list answers `failure` (an HTTP status), drops the connection with it
+        (an exception), or (None) answers normally: a step in a planned sequence."""
+        with self._lock:
+            self.list_failures.extend([failure] * times)
+
+    def callback_without_query_next(self, times: int = 1) -> None:
+        """The next created messages' status callbacks lose their URL's query string."""
+        with self._lock:
+            self._callbacks_without_query += times
+
+    def pending_failures(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [f.describe() for f in self.failures]
+
+    def _plan(self, failure: Failure, times: int) -> None:
+        with self._lock:
+            self.failures.extend([failure] * times)
+
+    # -- the account's state ------------------------------------------------------------
+
+    def messages(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [_public(m) for m in self.outbox]
+
+    def own(self, numbers: list[str]) -> None:
+        """The account owns these numbers, with a new number's (demo) webhooks."""
+        with self._lock:
+            for number in numbers:
+                sid = number_sid(number)
+                self._numbers.setdefault(number, {
+                    **dict.fromkeys(NUMBER_FIELDS.values(), ""),
+                    "sid": sid, "account_sid": self.account_sid, "phone_number": number,
+                    "friendly_name": number, "api_version": "2010-04-01",
+                    "sms_url": DEMO_SMS_URL, "sms_method": "POST",
+                    "voice_url": DEMO_VOICE_URL, "voice_method": "POST",
+                    "sms_fallback_method": "POST", "voice_fallback_method": "POST",
+                    "capabilities": {"voice": True, "sms": True, "mms": False, "fax": False},
+                    "uri": f"/2010-04-01/Accounts/{self.account_sid}/IncomingPhoneNumbers/"
+                           f"{sid}.json"})
+
+    def disown(self, number: str) -> None:
+        """The account no longer owns this number (released, or never bought)."""
+        with self._lock:
+            self._numbers.pop(number, None)
+
+    def number(self, number: str) -> dict[str, Any]:
+        """The live resource of an owned number (KeyError otherwise): a test may edit it."""
+        return self._numbers[number]
+
+    def numbers(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [dict(n) for n in self._numbers.values()]
+
+    def trigger(self, sid: str) -> dict[str, Any]:
+        """The live resource of a Usage Trigger (KeyError otherwise): a test may edit it."""
+        return self._triggers[sid]
+
+    def triggers(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [dict(t) for t in self._triggers.values()]
+
+    def add_trigger(self, **fields: str) -> str:
+        """A Usage Trigger already on the account (made elsewhere); returns its sid."""
+        with self._lock:
+            sid = new_sid("UT")
+            self._triggers[sid] = {
+                **dict.fromkeys(TRIGGER_FIELDS.values(), ""), "callback_method": "POST",
+                "trigger_by": "usage", "recurring": "daily", "sid": sid,
+                "account_sid": self.account_sid, "current_value": "0",
+                "api_version": "2010-04-01",
+                "uri": f"/2010-04-01/Accounts/{self.account_sid}/Usage/Triggers/{sid}.json",
+                **fields}
+            return sid
+
+    # -- the REST API ---------------------------------------------------------------------
+
+    def authorized(self, header: str, account_sid: str) -> bool:
+        if account_sid != self.account_sid or not header.startswith("Basic "):
+            return False
+        try:
+            user, _, password = base64.b64decode(header[6:]).decode().partition(":")
+        except (binascii.Error, UnicodeDecodeError):
+            return False
+        return user == self.account_sid and password == self.auth_token
+
+    def handle(self, method: str, path: str, query: dict[str, str], form: dict[str, str],
+               authorization: str = "") -> Reply:
+        """Answer one REST request as Twilio would (Basic auth first: 401 otherwise)."""
+        routes = {"messages": MESSAGES_PATH, "numbers": NUMBERS_PATH, "triggers": TRIGGERS_PATH}
+        found = [(name, m) for name, pattern in routes.items() if (m := pattern.fullmatch(path))]
+        if not found:
+            return _not_found()
+        ((resource, match),) = found
+        account, sid = match.groups()
+        with self._lock:
+            self.requests.append((method, sid or ""))
+        if not self.authorized(authorization, account):
+            return _json(401, _error(20003, "Authenticate", 401))
+        route = getattr(self, f"_{resource}_{method.lower()}", None)
+        return route(path, sid, query, form) if route else _not_found()
+
+    def _messages_post(self, _path: str, sid: str | None, _query: dict[str, str],
+                       form: dict[str, str]) -> Reply:
+        if sid:
+            return _not_found()  # updating (redacting, canceling) a message: not faked
+        missing = _missing_field(form)
+        if missing:
+            return _json(400, _error(*missing))
+        with self._lock:
+            self.attempts += 1
+            failure = self.failures.pop(0) if self.failures else None
+        if failure is None or failure.mode in ("ok", "during"):
+            if failure is not None and failure.action is not None:
+                failure.action()  # outside the lock: it may send through this fake too
+            return _json(201, self._create(form, None))
+        if failure.http_status is None and failure.mode == "status":  # carrier error
+            return _json(201, self._create(form, failure))
+        if failure.created:
+            self._create(form, None)
+        if failure.mode == "drop":
+            return Reply(0, drop=failure.drop, hold=failure.seconds)
+        if failure.mode == "garble":
+            return Reply(failure.http_status or 200, failure.body, "text/html")
+        status = failure.http_status or 500
+        if failure.mode == "edge":
+            return Reply(status, f"<html><body>{status} {EDGE_ERRORS[status]}</body></html>",
+                         "text/html")
+        message = API_ERRORS.get(failure.code or 0, (0, f"simulated {failure.code or status}"))
+        return _json(status, _error(failure.code, message[1], status))
+
+    def _messages_get(self, path: str, sid: str | None, query: dict[str, str],
+                      _form: dict[str, str]) -> Reply:
+        """One message, or one page (the only one) of them, newest first, filtered by To and
+        From; DateSent filters are date-granular, as Twilio documents, and unsent (queued)
+        messages, with no date_sent, never match one."""
+        if sid:
+            with self._lock:
+                found = [m for m in self.outbox if m.sid == sid]
+            return _json(200, self._resource(found[0])) if found else _not_found()
+        with self._lock:
+            self.lists += 1
+            planned = self.list_failures.pop(0) if self.list_failures else None
+            found = [self._resource(m) for m in reversed(self.outbox)
+                     if query.get("To", m.to) == m.to and query.get("From", m.from_) == m.from_]
+        if isinstance(planned, BaseException):
+            return Reply(0, drop=planned)
+        if planned is not None:
+            return _json(planned, _error(20500, "simulated", planned))
+        for name, keep in (("DateSent>", lambda d, day: d >= day),
+                           ("DateSent<", lambda d, day: d <= day),
+                           ("DateSent", lambda d, day: d == day)):
+            if name in query:
+                day = query[name][:10]
+                found = [m for m in found if m["date_sent"] and keep(
+                    parsedate_to_datetime(m["date_sent"]).strftime("%Y-%m-%d"), day)]
+        return _json(200, _page("messages", found, path, query))
+
+    def _numbers_get(self, path: str, sid: str | None, query: dict[str, str],
+                     _form: dict[str, str]) -> Reply:
+        """One number, or the numbers whose E.164 contains PhoneNumber."""
+        with self._lock:
+            if sid:
+                found = [dict(n) for n in self._numbers.values() if n["sid"] == sid]
+                return _json(200, found[0]) if found else _not_found()
+            wanted = query.get("PhoneNumber", "")
+            found = [dict(n) for e164, n in self._numbers.items() if wanted in e164]
+        return _json(200, _page("incoming_phone_numbers", found, path, query))
+
+    def _numbers_post(self, _path: str, sid: str | None, _query: dict[str, str],
+                      form: dict[str, str]) -> Reply:
+        """Update a number's webhooks (buying one is not faked)."""
+        with self._lock:
+            found = [n for n in self._numbers.values() if sid and n["sid"] == sid]
+            if not found:
+                return _not_found()
+            changed = {**found[0], **{NUMBER_FIELDS[k]: v for k, v in form.items()
+                                      if k in NUMBER_FIELDS}}
+            for kind, code in (("voice", 21405), ("sms", 21406)):
+                if form.get(f"{kind.capitalize()}FallbackUrl") and not changed[f"{kind}_url"]:
+                    return _json(400, _error(code, f"Cannot set {kind.capitalize()}FallbackUrl"
+                                                   f" without setting {kind.capitalize()}Url",
+                                             400))
+            self.updates.append(dict(form))
+            found[0].update(changed)
+            return _json(200, dict(found[0]))
+
+    def _triggers_get(self, path: str, sid: str | None, query: dict[str, str],
+                      _form: dict[str, str]) -> Reply:
+        with self._lock:
+            if sid:
+                trigger = self._triggers.get(sid)
+                return _json(200, dict(trigger)) if trigger else _not_found()
+            found = [dict(t) for t in self._triggers.values()
+                     if all(query.get(name, t[TRIGGER_FIELDS[name]]) == t[TRIGGER_FIELDS[name]]
+                            for name in TRIGGER_FILTERS)]
+        return _json(200, _page("usage_triggers", found, path, query))
+
+    def _triggers_post(self, _path: str, sid: str | None, _query: dict[str, str],
+                       form: dict[str, str]) -> Reply:
+        """Create a trigger, or update one (its callback and name only, as Twilio allows)."""
+        with self._lock:
+            if sid:
+                trigger = self._triggers.get(sid)
+                if trigger is None:
+                    return _not_found()
+                trigger.update({TRIGGER_FIELDS[k]: v for k, v in form.items()
+                                if k in TRIGGER_UPDATABLE})
+                return _json(200, dict(trigger))
+            for name in ("CallbackUrl", "TriggerValue", "UsageCategory"):
+                if not form.get(name):
+                    return _json(400, _error(21201, f"Missing required parameter {name}", 400))
+            sid = self.add_trigger(**{TRIGGER_FIELDS[k]: v for k, v in form.items()
+                                      if k in TRIGGER_FIELDS})
+            return _json(201, dict(self._triggers[sid]))
+
+    def _triggers_delete(self, _path: str, sid: str | None, _query: dict[str, str],
+                         _form: dict[str, str]) -> Reply:
+        with self._lock:
+            if not sid or self._triggers.pop(sid, None) is None:
+                return _not_found()
+        return Reply(204)
+
+    def _create(self, form: dict[str, str], failure: Failure | None) -> dict[str, Any]:
+        callback = form.get("StatusCallback")
+        message = OutboxMessage(
+            sid=new_sid("SM"), to=form["To"], from_=form.get("From"),
+            messaging_service_sid=form.get("MessagingServiceSid"), body=form["Body"],
+            campaign=(parse_qs(urlsplit(callback).query).get("campaign") or [None])[0]
+            if callback else None,
+            status="queued" if failure is None else "undelivered",
+            error_code=failure.code if failure else None,
+            num_segments=count_segments(form["Body"]).segments,
+            date_created=formatdate(self.now(), usegmt=True))
+        with self._lock:
+            self.outbox.append(message)
+            self.sent.append(dict(form))
+            strip = self._callbacks_without_query > 0
+            self._callbacks_without_query -= strip
+        if self._on_message:
+            self._on_message(message)
+        if callback:
+            final = "delivered" if failure is None else "undelivered"
+            sender = message.from_ or message.messaging_service_sid or ""
+            self._callback(callback.split("?")[0] if strip else callback, status_form(
+                final, str(failure.code) if failure else None, message.sid, sender=sender,
+                to=message.to, account_sid=self.account_sid))
+        return self._resource(message)
+
+    def _resource(self, message: OutboxMessage) -> dict[str, Any]:
+        return {**_public(message), "account_sid": self.account_sid, "date_sent": None,
+                "api_version": "2010-04-01", "direction": "outbound-api",
+                "uri": f"/2010-04-01/Accounts/{self.account_sid}/Messages/{message.sid}.json"}
+
+    def _callback(self, url: str, form: dict[str, str]) -> None:
+        if self._on_callback is None:
+            with self._lock:
+                self.callbacks.append((url, form))
+        else:
+            self._on_callback(url, form)
+
+    # -- what Twilio sends: inbound traffic and trigger callbacks --------------------------
+
+    def call(self, number: str, caller: str, *, timeout: float = 15.0) -> CallResult:
+        """A call to an owned number, as Twilio places it. Its VoiceUrl first; when Twilio
+        cannot retrieve or execute TwiML from it (an HTTP error, 429 included, no connection,
+        a timeout: 15 s by default, or no <Response>), its VoiceFallbackUrl, with ErrorCode
+        and ErrorUrl added; when that fails too, Twilio answers (and bills) the call itself
+        with an application error (11200). No VoiceUrl: out of service, unanswered.
+        (Twilio docs, "Availability and reliability", Fallback URLs; checked 2026-12-04.)"""
+        resource = self.number(number)
+        form = call_form(caller, number, account_sid=self.account_sid)
+        if not resource["voice_url"]:
+            return CallResult("nobody", "")
+        attempts: list[Answer | None] = []
+        for name in ("voice_url", "voice_fallback_url"):
+            url = resource[name]
+            if not url:
+                break
+            answer = self._webhook(url, form, timeout)
+            attempts.append(answer)
+            if answer is not None and answer.status < 400 and _is_twiml(answer.body):
+                return CallResult(name, answer.body, tuple(attempts))
+            form = {**form, "ErrorCode": "11200" if answer is None or answer.status >= 400
+                    else "12100", "ErrorUrl": url}
+        return CallResult("twilio", APPLICATION_ERROR, tuple(attempts))
+
+    def text(self, number: str, sender: str, body: str, *,
+             timeout: float = 15.0) -> Answer | None:
+        """An SMS to an owned number: its SmsUrl gets the webhook (None: no SmsUrl)."""
+        url = self.number(number)["sms_url"]
+        if not url:
+            return None
+        return self._webhook(url, sms_form(sender, number, body, account_sid=self.account_sid),
+                             timeout)
+
+    def fire_trigger(self, sid: str, current: str | None = None) -> Answer | None:
+        """Twilio crossing a Usage Trigger's threshold: its callback gets the signed form."""
+        trigger = self.trigger(sid)
+        form = usage_form(sid, trigger["usage_category"], trigger["trigger_by"],
+                          trigger["trigger_value"], current or trigger["trigger_value"],
+                          account_sid=self.account_sid, recurring=trigger["recurring"],
+                          date_fired=formatdate(self.now(), usegmt=True))
+        return self._webhook(trigger["callback_url"], form, 15.0)
+
+    def _webhook(self, url: str, form: dict[str, str], timeout: float) -> Answer | None:
+        """POST a signed webhook; None when it cannot be reached (refused, timeout, not a
+        loopback URL for the default `post`)."""
+        try:
+            return self.post(url, form, self.auth_token, timeout=timeout)
+        except (OSError, ValueError):
+            return None
+
+
+class FakeTwilio(TwilioCore):
+    """The HTTP transport: TwilioCore on 127.0.0.1, status callbacks POSTed signed, async."""
+
+    def __init__(self, account_sid: str, auth_token: str, port: int = 0,
+                 on_message: Callable[[OutboxMessage], None] | None = None,
+                 now: Callable[[], float] = time.time):
+        self._outgoing: queue.Queue[tuple[str, dict[str, str]] | None] = queue.Queue()
+        super().__init__(account_sid, auth_token, now=now, on_message=on_message,
+                         on_callback=lambda url, form: self._outgoing.put((url, form)))
         self.server = ThreadingHTTPServer(("127.0.0.1", port), _handler_for(self))
         self.server.daemon_threads = True
         self._threads = [threading.Thread(target=self.server.serve_forever, args=(POLL,),
@@ -168,7 +625,7 @@ class FakeTwilio:
         return self
 
     def stop(self) -> None:
-        self._callbacks.put(None)
+        self._outgoing.put(None)
         if self._threads[0].is_alive():  # shutdown() waits for serve_forever: only if it runs
             self.server.shutdown()
         self.server.server_close()
@@ -176,189 +633,56 @@ class FakeTwilio:
             if thread.is_alive():
                 thread.join(5)
 
-    def fail_next(self, error: int | str, times: int = 1, created: bool = False,
-                  seconds: float = 0.0) -> list[dict[str, Any]]:
-        """Answer the next `times` sends with `error`; times=0 clears pending failures."""
-        failure = failure_for(error, created, seconds)
-        with self._lock:
-            if times <= 0:
-                self._failures.clear()
-            self._failures.extend([failure] * times)
-            return self.pending_failures()
-
-    def pending_failures(self) -> list[dict[str, Any]]:
-        return [asdict(f) for f in self._failures]
-
-    def messages(self) -> list[dict[str, Any]]:
-        with self._lock:
-            return [_public(m) for m in self.outbox]
-
-    def own(self, numbers: list[str]) -> None:
-        """The account owns these numbers, with a new number's (demo) webhooks."""
-        with self._lock:
-            for number in numbers:
-                sid = number_sid(number)
-                self._numbers.setdefault(sid, {
-                    **dict.fromkeys(NUMBER_FIELDS.values(), ""),
-                    "sid": sid, "account_sid": self.account_sid, "phone_number": number,
-                    "friendly_name": number, "api_version": "2010-04-01",
-                    "sms_url": DEMO_SMS_URL, "sms_method": "POST",
-                    "voice_url": DEMO_VOICE_URL, "voice_method": "POST",
-                    "capabilities": {"voice": True, "sms": True, "mms": False, "fax": False},
-                    "uri": f"/2010-04-01/Accounts/{self.account_sid}/IncomingPhoneNumbers/"
-                           f"{sid}.json"})
-
-    def numbers(self) -> list[dict[str, Any]]:
-        with self._lock:
-            return [dict(n) for n in self._numbers.values()]
-
-    def triggers(self) -> list[dict[str, Any]]:
-        with self._lock:
-            return [dict(t) for t in self._triggers.values()]
-
-    def list_triggers(self, path: str) -> tuple[int, dict[str, Any]]:
-        found = self.triggers()
-        return 200, {"usage_triggers": found, "page": 0, "page_size": 50, "start": 0,
-                     "end": max(len(found) - 1, 0), "uri": path, "first_page_uri": path,
-                     "next_page_uri": None, "previous_page_uri": None}
-
-    def create_trigger(self, form: dict[str, str]) -> tuple[int, dict[str, Any]]:
-        for name in ("CallbackUrl", "TriggerValue", "UsageCategory"):
-            if not form.get(name):
-                return 400, _error(21201, f"Missing required parameter {name}", 400)
-        with self._lock:
-            sid = "UT" + hashlib.sha256(f"{len(self._triggers)}{form}".encode()).hexdigest()[:32]
-            trigger = {**dict.fromkeys(TRIGGER_FIELDS.values(), ""), "callback_method": "POST",
-                       "trigger_by": "usage", "sid": sid, "account_sid": self.account_sid,
-                       "current_value": "0", "api_version": "2010-04-01",
-                       "uri": f"/2010-04-01/Accounts/{self.account_sid}/Usage/Triggers/"
-                              f"{sid}.json"}
-            trigger.update({TRIGGER_FIELDS[k]: v for k, v in form.items()
-                            if k in TRIGGER_FIELDS})
-            self._triggers[sid] = trigger
-            return 201, dict(trigger)
-
-    def update_trigger(self, sid: str, form: dict[str, str] | None) -> tuple[int, dict[str, Any]]:
-        """update() with a form; delete with None (204, no body)."""
-        with self._lock:
-            trigger = self._triggers.get(sid)
-            if trigger is None:
-                return 404, _error(20404, "The requested resource was not found", 404)
-            if form is None:
-                del self._triggers[sid]
-                return 204, {}
-            trigger.update({TRIGGER_FIELDS[k]: v for k, v in form.items()
-                            if k in TRIGGER_UPDATABLE})
-            return 200, dict(trigger)
-
-    def list_numbers(self, path: str, query: dict[str, str]) -> tuple[int, dict[str, Any]]:
-        """One page (the only one) of the numbers whose E.164 contains PhoneNumber."""
-        wanted = query.get("PhoneNumber", "")
-        found = [n for n in self.numbers() if wanted in n["phone_number"]]
-        return 200, {"incoming_phone_numbers": found, "page": 0,
-                     "page_size": int(query.get("PageSize") or 50), "start": 0,
-                     "end": max(len(found) - 1, 0), "uri": path, "first_page_uri": path,
-                     "next_page_uri": None, "previous_page_uri": None}
-
-    def update_number(self, sid: str, form: dict[str, str]) -> tuple[int, dict[str, Any]]:
-        with self._lock:
-            number = self._numbers.get(sid)
-            if number is None:
-                return 404, _error(20404, "The requested resource was not found", 404)
-            number.update({NUMBER_FIELDS[k]: v for k, v in form.items() if k in NUMBER_FIELDS})
-            return 200, dict(number)
-
-    def create_message(self, form: dict[str, str]) -> tuple[int, dict[str, Any]]:
-        """What POST Messages.json answers: (HTTP status, JSON body)."""
-        _mode, status, payload = self.answer_create(form)
-        return status, payload
-
-    def answer_create(self, form: dict[str, str]) -> tuple[str, int, Any]:
-        """(how to answer, HTTP status, body): "json", "edge" (HTML), or one of MODES."""
-        missing = _missing_field(form)
-        if missing:
-            return "json", 400, _error(*missing)
-        with self._lock:
-            failure = self._failures.pop(0) if self._failures else None
-        if failure is not None and failure.mode in MODES:
-            if failure.created:
-                self._create(form, None)
-            return failure.mode, 200, failure.seconds
-        if failure is not None and failure.http_status is not None:
-            if failure.created:
-                self._create(form, None)
-            if failure.mode == "edge":
-                return "edge", failure.http_status, EDGE_ERRORS[failure.http_status]
-            return "json", failure.http_status, _error(
-                failure.code, API_ERRORS[failure.code][1], failure.http_status)
-        return "json", 201, self._create(form, failure)
-
-    def _create(self, form: dict[str, str], failure: Failure | None) -> dict[str, Any]:
-        callback = form.get("StatusCallback")
-        message = OutboxMessage(
-            sid=new_sid("SM"), to=form["To"], from_=form.get("From"),
-            messaging_service_sid=form.get("MessagingServiceSid"), body=form["Body"],
-            campaign=(parse_qs(urlsplit(callback).query).get("campaign") or [None])[0]
-            if callback else None,
-            status="queued" if failure is None else "undelivered",
-            error_code=failure.code if failure else None,
-            num_segments=count_segments(form["Body"]).segments,
-            date_created=formatdate(usegmt=True))
-        with self._lock:
-            self.outbox.append(message)
-        if self._on_message:
-            self._on_message(message)
-        if callback:
-            final = "delivered" if failure is None else "undelivered"
-            sender = message.from_ or message.messaging_service_sid or ""
-            self._callbacks.put((callback, status_form(
-                message.sid, final, sender, message.to, self.account_sid,
-                str(failure.code) if failure else None)))
-        return self._resource(message)
-
-    def _resource(self, message: OutboxMessage) -> dict[str, Any]:
-        return {**_public(message), "account_sid": self.account_sid, "date_sent": None,
-                "api_version": "2010-04-01", "direction": "outbound-api",
-                "uri": f"/2010-04-01/Accounts/{self.account_sid}/Messages/{message.sid}.json"}
-
-    def list_messages(self, path: str, query: dict[str, str]) -> tuple[int, dict[str, Any]]:
-        """One page (the only one) of the messages, newest first, filtered by To and From.
-        DateSent filters are date-granular, as Twilio documents; unsent (queued) messages,
-        with no date_sent, never match one."""
-        with self._lock:
-            found = [m for m in reversed(self.outbox)
-                     if query.get("To", m.to) == m.to
-                     and query.get("From", m.from_) == m.from_]
-        if any(name.startswith("DateSent") for name in query):
-            found = []  # the fake never marks a message sent: no date_sent to compare
-        size = int(query.get("PageSize") or 50)
-        return 200, {"messages": [self._resource(m) for m in found[:size]], "page": 0,
-                     "page_size": size, "start": 0, "end": max(min(len(found), size) - 1, 0),
-                     "uri": path, "first_page_uri": path, "next_page_uri": None,
-                     "previous_page_uri": None}
-
-    def authorized(self, header: str, account_sid: str) -> bool:
-        if account_sid != self.account_sid or not header.startswith("Basic "):
-            return False
-        try:
-            user, _, password = base64.b64decode(header[6:]).decode().partition(":")
-        except (binascii.Error, UnicodeDecodeError):
-            return False
-        return user == self.account_sid and password == self.auth_token
-
     def _post_callbacks(self) -> None:
-        while (item := self._callbacks.get()) is not None:
+        while (item := self._outgoing.get()) is not None:
             url, form = item
-            try:
-                post_form(url, form, self.auth_token)
-            except (OSError, ValueError):  # Twilio gives up on an unreachable callback too
-                continue
+            with contextlib.suppress(OSError, ValueError):  # Twilio gives up on those too
+                self.post(url, form, self.auth_token)
+
+
+def attach_responses(fake: TwilioCore, mock: Any,
+                     base_url: str = "https://api.twilio.com") -> TwilioCore:
+    """The `responses` transport: every request under `base_url` that `mock` (a
+    responses.RequestsMock) intercepts is answered by `fake.handle`."""
+    pattern = re.compile(re.escape(base_url.rstrip("/")) + r"/.*")
+
+    def respond(request: Any) -> tuple[int, dict[str, str], str]:
+        url = urlsplit(request.url)
+        body = request.body or ""
+        reply = fake.handle(request.method, url.path, dict(parse_qsl(url.query)),
+                            dict(parse_qsl(body.decode() if isinstance(body, bytes) else body,
+                                           keep_blank_values=True)),
+                            request.headers.get("Authorization", ""))
+        if reply.drop is not None:
+            raise reply.drop
+        return reply.status, {"Content-Type": reply.content_type} if reply.body else {}, \
+            reply.body
+
+    for method in ("GET", "POST", "DELETE"):
+        mock.add_callback(method, pattern, callback=respond)
+    return fake
 
 
 def _public(message: OutboxMessage) -> dict[str, Any]:
     data = asdict(message)
     data["from"] = data.pop("from_")
     return data
+
+
+def _is_twiml(body: str) -> bool:
+    try:
+        return ET.fromstring(body).tag == "Response"  # noqa: S314 - a loopback webhook's answer
+    except ET.ParseError:
+        return False
+
+
+def _page(key: str, found: list[dict[str, Any]], path: str,
+          query: dict[str, str]) -> dict[str, Any]:
+    """One page (the only one) of a list, as the 2010-04-01 API pages it."""
+    size = int(query.get("PageSize") or 50)
+    return {key: found[:size], "page": 0, "page_size": size, "start": 0,
+            "end": max(min(len(found), size) - 1, 0), "uri": path, "first_page_uri": path,
+            "next_page_uri": None, "previous_page_uri": None}
 
 
 def _missing_field(form: dict[str, str]) -> tuple[int, str, int] | None:
@@ -371,9 +695,17 @@ def _missing_field(form: dict[str, str]) -> tuple[int, str, int] | None:
     return None
 
 
-def _error(code: int, message: str, status: int) -> dict[str, Any]:
+def _error(code: int | None, message: str, status: int) -> dict[str, Any]:
     return {"code": code, "message": message, "status": status,
             "more_info": f"https://www.twilio.com/docs/errors/{code}"}
+
+
+def _json(status: int, payload: dict[str, Any]) -> Reply:
+    return Reply(status, json.dumps(payload))
+
+
+def _not_found() -> Reply:
+    return _json(404, _error(20404, "The requested resource was not found", 404))
 
 
 def _handler_for(fake: FakeTwilio) -> type[BaseHTTPRequestHandler]:
@@ -382,117 +714,72 @@ def _handler_for(fake: FakeTwilio) -> type[BaseHTTPRequestHandler]:
 
         def do_GET(self) -> None:
             url = urlsplit(self.path)
-            match = NUMBERS_PATH.fullmatch(url.path)
-            messages = MESSAGES_PATH.fullmatch(url.path)
-            if messages is not None:
-                if not self._refused(messages.group(1)):
-                    self._json(*fake.list_messages(url.path, dict(parse_qsl(url.query))))
-            elif url.path == "/_local/outbox":
-                self._json(200, {"messages": fake.messages()})
-            elif url.path == "/_local/failures":
-                self._json(200, {"pending": fake.pending_failures()})
-            elif url.path == "/_local/numbers":
-                self._json(200, {"numbers": fake.numbers()})
-            elif url.path == "/_local/triggers":
-                self._json(200, {"usage_triggers": fake.triggers()})
-            elif (trigger := TRIGGERS_PATH.fullmatch(url.path)) and not trigger.group(2):
-                if not self._refused(trigger.group(1)):
-                    self._json(*fake.list_triggers(url.path))
-            elif match is None or match.group(2):  # fetching one number: not needed, not faked
-                self._json(404, _error(20404, "The requested resource was not found", 404))
-            elif not self._refused(match.group(1)):
-                self._json(*fake.list_numbers(url.path, dict(parse_qsl(url.query))))
+            local = {"/_local/outbox": lambda: {"messages": fake.messages()},
+                     "/_local/failures": lambda: {"pending": fake.pending_failures()},
+                     "/_local/numbers": lambda: {"numbers": fake.numbers()},
+                     "/_local/triggers": lambda: {"usage_triggers": fake.triggers()}}
+            if url.path in local:
+                self._send(_json(200, local[url.path]()))
+            else:
+                self._api("GET", "")
 
         def do_POST(self) -> None:
-            path = urlsplit(self.path).path
             length = int(self.headers.get("Content-Length") or 0)
             if length > MAX_BODY:
-                self._json(413, _error(20001, "Request too large", 413))
+                self._send(_json(413, _error(20001, "Request too large", 413)))
                 return
             raw = self.rfile.read(length).decode("utf-8", "replace")
-            if path == "/_local/failures":
+            if urlsplit(self.path).path == "/_local/failures":
                 self._failures(raw)
-                return
-            form = dict(parse_qsl(raw, keep_blank_values=True))
-            trigger = TRIGGERS_PATH.fullmatch(path)
-            if trigger:
-                if not self._refused(trigger.group(1)):
-                    self._json(*(fake.update_trigger(trigger.group(2), form) if trigger.group(2)
-                                 else fake.create_trigger(form)))
-                return
-            message, number = MESSAGES_PATH.fullmatch(path), NUMBERS_PATH.fullmatch(path)
-            if number and not number.group(2):  # buying a number: not faked
-                number = None
-            route = message or number
-            if route is None:
-                self._json(404, _error(20404, "The requested resource was not found", 404))
-            elif self._refused(route.group(1)):
-                return
-            elif message:
-                self._answer_create(form)
             else:
-                self._json(*fake.update_number(route.group(2), form))
+                self._api("POST", raw)
 
         def do_DELETE(self) -> None:
-            trigger = TRIGGERS_PATH.fullmatch(urlsplit(self.path).path)
-            if trigger is None or not trigger.group(2):
-                self._json(404, _error(20404, "The requested resource was not found", 404))
-            elif not self._refused(trigger.group(1)):
-                status, payload = fake.update_trigger(trigger.group(2), None)
-                if status == 204:
-                    self.send_response(204)
-                    self.send_header("Content-Length", "0")
-                    self.end_headers()
-                else:
-                    self._json(status, payload)
+            self._api("DELETE", "")
 
-        def _answer_create(self, form: dict[str, str]) -> None:
-            mode, status, payload = fake.answer_create(form)
-            if mode == "json":
-                self._json(status, payload)
-                return
-            if mode in ("edge", "garbage"):
-                body = (f"<html><body>{status} {payload}</body></html>" if mode == "edge"
-                        else "<html>OK</html>").encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "text/html")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-                return
-            if mode == "timeout":
-                time.sleep(payload)  # bounded by MAX_HOLD_SECONDS
-            self.close_connection = True  # "reset" / "timeout": no answer at all
-            with contextlib.suppress(OSError):
-                self.connection.shutdown(socket.SHUT_RDWR)
+        def _api(self, method: str, raw: str) -> None:
+            url = urlsplit(self.path)
+            self._send(fake.handle(method, url.path, dict(parse_qsl(url.query)),
+                                   dict(parse_qsl(raw, keep_blank_values=True)),
+                                   self.headers.get("Authorization", "")))
 
-        def _refused(self, account_sid: str) -> bool:
-            """Twilio's Basic auth: answers 401 when the account or its token is wrong."""
-            if fake.authorized(self.headers.get("Authorization", ""), account_sid):
-                return False
-            self._json(401, _error(20003, "Authenticate", 401))
-            return True
+        def _send(self, reply: Reply) -> None:
+            if reply.drop is not None:  # "reset" / "timeout": no answer at all
+                time.sleep(reply.hold)  # bounded by MAX_HOLD_SECONDS
+                self.close_connection = True
+                with contextlib.suppress(OSError):
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                return
+            body = reply.body.encode()
+            self.send_response(reply.status)
+            if body:
+                self.send_header("Content-Type", reply.content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
 
         def _failures(self, raw: str) -> None:
             try:
                 request = json.loads(raw or "{}")
-                error = request["error"]
-                pending = fake.fail_next(error if error in MODES else int(error),
-                                         int(request.get("times", 1)),
-                                         bool(request.get("created", False)),
-                                         float(request.get("seconds", 0)))
+                if "list" in request:
+                    fake.fail_list_next(int(request["list"]), int(request.get("times", 1)))
+                    self._send(_json(200, {"pending": fake.pending_failures()}))
+                    return
+                error, times = request["error"], int(request.get("times", 1))
+                created = bool(request.get("created", False))
+                if error == "garbage":  # the body and status may be chosen
+                    fake.garble_next(str(request.get("body", GARBLED)),
+                                     int(request.get("status", 200)), times, created=created)
+                    pending = fake.pending_failures()
+                else:
+                    pending = fake.fail_next(error if error in MODES else int(error),
+                                             times=times, created=created,
+                                             seconds=float(request.get("seconds", 0)))
             except (ValueError, KeyError, TypeError) as exc:
-                self._json(400, {"message": f"expected {{'error': code, 'times': n}}: {exc}"})
+                self._send(_json(400, {"message": f"expected {{'error': code, 'times': n}} "
+                                                  f"or {{'list': status}}: {exc}"}))
                 return
-            self._json(200, {"pending": pending})
-
-        def _json(self, status: int, payload: dict[str, Any]) -> None:
-            body = json.dumps(payload).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            self._send(_json(200, {"pending": pending}))
 
         def log_message(self, format: str, *args: Any) -> None:
             """Silent: the stack prints one readable line per message instead."""

@@ -96,14 +96,14 @@ def _alive(pid: int) -> bool:
 def send_sms(stack: LocalStack, sender: str, to: str, body: str = "salut, ça va ?",
              forged: bool = False) -> Answer:
     """A signed 'message comes in' webhook (forged: signed with a wrong token)."""
-    form = sms_form(sender, to, body, stack.account_sid)
+    form = sms_form(sender, to, body, account_sid=stack.account_sid)
     token = "not-the-auth-token" if forged else stack.auth_token
     return post_form(f"{stack.api_url}/sms", form, token)
 
 
 def send_call(stack: LocalStack, caller: str, to: str) -> Answer:
     """A signed 'call comes in' webhook; the answer is the voicemail TwiML."""
-    return post_form(f"{stack.api_url}/voice", call_form(caller, to, stack.account_sid),
+    return post_form(f"{stack.api_url}/voice", call_form(caller, to, account_sid=stack.account_sid),
                      stack.auth_token)
 
 

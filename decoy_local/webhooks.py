@@ -1,6 +1,7 @@
 """What Twilio sends: webhook forms, signed with the real algorithm, POSTed over HTTP.
 
-Importable on its own (the simulator, the fake Twilio's status callbacks, load tests).
+The one set of webhook builders: the simulator, the fake Twilio's callbacks, load tests and
+the pytest suite (tests/twilio_fakes.py binds the test account to these) all use them.
 """
 
 from __future__ import annotations
@@ -16,42 +17,61 @@ from twilio.request_validator import RequestValidator
 FORM_TYPE = "application/x-www-form-urlencoded"
 
 
+DEFAULT_BODY = "salut, tu es libre ce soir ?"  # long enough for the log-privacy scan to spot
+
+
 def new_sid(prefix: str = "SM") -> str:
     """A fresh Twilio-shaped SID: two letters and 32 lowercase hex digits."""
     return prefix + uuid.uuid4().hex
 
 
-def sms_form(sender: str, to: str, body: str, account_sid: str,
-             sid: str | None = None) -> dict[str, str]:
-    """The form of Twilio's 'A message comes in' webhook."""
+def sms_form(sender: str, to: str, body: str = DEFAULT_BODY, sid: str | None = None, *,
+             account_sid: str, **extra: str) -> dict[str, str]:
+    """The form of Twilio's 'A message comes in' webhook; `extra` adds or overrides fields
+    (OptOutType, MessagingServiceSid...)."""
     sid = sid or new_sid("SM")
     return {"ToCountry": "", "SmsMessageSid": sid, "NumMedia": "0", "SmsSid": sid,
             "SmsStatus": "received", "Body": body, "To": to, "NumSegments": "1",
             "MessageSid": sid, "AccountSid": account_sid, "From": sender,
-            "ApiVersion": "2010-04-01"}
+            "ApiVersion": "2010-04-01", **extra}
 
 
-def call_form(caller: str, to: str, account_sid: str, sid: str | None = None) -> dict[str, str]:
+def call_form(caller: str, to: str, sid: str | None = None, *,
+              account_sid: str) -> dict[str, str]:
     """The form of Twilio's 'A call comes in' webhook."""
     return {"CallSid": sid or new_sid("CA"), "AccountSid": account_sid, "From": caller,
             "Caller": caller, "To": to, "Called": to, "CallStatus": "ringing",
             "Direction": "inbound", "ApiVersion": "2010-04-01"}
 
 
-def status_form(message_sid: str, status: str, sender: str, to: str, account_sid: str,
-                error_code: str | None = None) -> dict[str, str]:
-    """The form of a message status callback (delivered, undelivered, failed, ...)."""
-    form = {"MessageSid": message_sid, "SmsSid": message_sid, "AccountSid": account_sid,
-            "From": sender, "To": to, "MessageStatus": status, "SmsStatus": status,
-            "ApiVersion": "2010-04-01"}
+def status_form(status: str, error_code: str | None = None, sid: str | None = None, *,
+                sender: str, to: str, account_sid: str) -> dict[str, str]:
+    """The form of a message status callback (delivered, undelivered, failed, ...), numbers
+    included, as Twilio posts it."""
+    sid = sid or new_sid("SM")
+    form = {"MessageSid": sid, "SmsSid": sid, "AccountSid": account_sid, "From": sender,
+            "To": to, "MessageStatus": status, "SmsStatus": status, "ApiVersion": "2010-04-01"}
     if error_code:
         form["ErrorCode"] = error_code
     return form
 
 
-def sign(url: str, form: dict[str, str], auth_token: str) -> str:
+def usage_form(sid: str | None = None, category: str = "sms", trigger_by: str = "count",
+               value: str = "1000", current: str = "1001", *, account_sid: str,
+               recurring: str = "daily",
+               date_fired: str = "Mon, 23 Nov 2026 09:00:00 +0000") -> dict[str, str]:
+    """What Twilio POSTs to a Usage Trigger's callback when it fires."""
+    return {"AccountSid": account_sid, "UsageTriggerSid": sid or new_sid("UT"),
+            "UsageCategory": category, "TriggerBy": trigger_by, "TriggerValue": value,
+            "CurrentValue": current, "Recurring": recurring, "DateFired": date_fired,
+            "IdempotencyToken": new_sid("IT"),
+            "UsageRecordUri": f"/2010-04-01/Accounts/{account_sid}/Usage/Records/Today.json"
+                              f"?Category={category}"}
+
+
+def sign(url: str, form: dict[str, str], token: str) -> str:
     """X-Twilio-Signature: Base64(HMAC-SHA1(token, exact URL + sorted key/values))."""
-    return RequestValidator(auth_token).compute_signature(url, form)
+    return RequestValidator(token).compute_signature(url, form)
 
 
 @dataclass(frozen=True)

@@ -318,7 +318,7 @@ def test_twilio_fault_is_retried_or_recorded_and_never_sent_twice(
         row, aws, twilio_api, telemetry, lambda_context, at):
     kind, first, *rest = row.fault
     if kind == "status":
-        twilio_api.fail_next(first, rest[0], times=row.times,
+        twilio_api.fail_next(first, code=rest[0], times=row.times,
                              created=bool(rest[1:] and rest[1]))
     elif kind == "garble":
         twilio_api.garble_next(first, times=row.times, created=rest[0])

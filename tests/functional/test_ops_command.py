@@ -10,9 +10,10 @@ import boto3
 import pytest
 import responses
 from conftest import NOW, schedules
-from twilio_fakes import FakeTwilioNumbers, FakeTwilioUsageTriggers, api_event, sms_form
+from twilio_fakes import FakeTwilioApi, api_event, sms_form
 
 from decoy.campaigns import load_campaigns
+from decoy_local.fake_twilio import DEMO_SMS_URL
 from decoy_local.template import load_template
 from decoy_ops.cli import SERVICE, main
 from receiver.app import lambda_handler as receive
@@ -59,18 +60,17 @@ def stack(aws):
 def twilio_account():
     """The account's numbers and Usage Triggers, behind one fake Twilio API."""
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        yield (FakeTwilioNumbers(mock, [c.number for c in load_campaigns()]),
-               FakeTwilioUsageTriggers(mock))
+        yield FakeTwilioApi(mock, numbers=[c.number for c in load_campaigns()])
 
 
 @pytest.fixture
 def numbers(twilio_account):
-    return twilio_account[0]
+    return twilio_account
 
 
 @pytest.fixture
 def triggers(twilio_account):
-    return twilio_account[1]
+    return twilio_account
 
 
 def test_stats_reads_the_service_dimension_the_functions_write():
@@ -151,7 +151,7 @@ def test_stats_sums_todays_metrics_in_total_and_per_campaign(stack, ops):
 def test_connect_is_a_dry_run_until_applied_then_points_both_webhooks(stack, ops, numbers):
     status, out, _ = ops("connect", DECOY)
     assert status == 0
-    assert f"sms_url: {FakeTwilioNumbers.DEMO_SMS_URL} -> {SMS_URL}" in out
+    assert f"sms_url: {DEMO_SMS_URL} -> {SMS_URL}" in out
     assert "dry run: 1 number(s) and 3 usage trigger(s) would change" in out
     assert numbers.updates == []
 
@@ -168,7 +168,7 @@ def test_connect_defaults_to_every_campaign_number(stack, ops, numbers):
 
 
 def test_connect_clears_a_twiml_app_that_would_override_the_webhooks(stack, ops, numbers):
-    numbers.numbers[DECOY]["voice_application_sid"] = "AP" + "1" * 32
+    numbers.number(DECOY)["voice_application_sid"] = "AP" + "1" * 32
     ops("connect", DECOY, "--apply")
     assert numbers.updates[0]["VoiceApplicationSid"] == ""
 
@@ -180,7 +180,7 @@ def test_connect_refuses_a_number_that_is_not_a_campaign(stack, ops, numbers):
 
 
 def test_connect_reports_a_campaign_number_the_account_does_not_own(stack, ops, numbers):
-    del numbers.numbers[DECOY]
+    numbers.disown(DECOY)
     status, out, _ = ops("connect", DECOY, "--apply")
     assert status == 1 and "not a number of this Twilio account" in out
 
@@ -188,7 +188,7 @@ def test_connect_reports_a_campaign_number_the_account_does_not_own(stack, ops, 
 def test_connect_works_with_explicit_flags_and_another_twilio_base_url(aws, ops):
     base = "http://127.0.0.1:8919"
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        fake = FakeTwilioNumbers(mock, [DECOY], base_url=base)
+        fake = FakeTwilioApi(mock, numbers=[DECOY], base_url=base)
         status, _, _ = ops("connect", DECOY, "--apply", "--no-usage-triggers",
                            "--sms-url", "http://127.0.0.1:3000/sms",
                            "--voice-url", "http://127.0.0.1:3000/voice",
@@ -239,7 +239,7 @@ def test_local_without_a_running_stack_says_to_start_it(ops, tmp_path):
 def trigger_summary(triggers) -> list[tuple[str, str, str, float, str]]:
     return sorted((t["usage_category"], t["trigger_by"], t["recurring"],
                    float(t["trigger_value"]), t["callback_url"])
-                  for t in triggers.triggers.values())
+                  for t in triggers.triggers())
 
 
 def test_connect_installs_three_daily_usage_triggers_derived_from_the_budgets(
@@ -247,7 +247,7 @@ def test_connect_installs_three_daily_usage_triggers_derived_from_the_budgets(
     status, out, _ = ops("connect", DECOY)
     assert status == 0
     assert "usage trigger 'decoy-number daily sms': create sms count >= 2500 daily" in out
-    assert triggers.triggers == {}  # dry run
+    assert triggers.triggers() == []  # dry run
 
     assert ops("connect", DECOY, "--apply")[0] == 0
 
@@ -259,29 +259,30 @@ def test_connect_installs_three_daily_usage_triggers_derived_from_the_budgets(
 
 def test_connect_twice_keeps_its_triggers_and_changes_nothing(stack, ops, triggers):
     ops("connect", DECOY, "--apply")
-    before, calls = dict(triggers.triggers), len(triggers.calls)
+    before, calls = triggers.triggers(), len(triggers.requests)
 
     status, out, _ = ops("connect", DECOY, "--apply")
 
     assert status == 0
     assert len(re.findall(r"^usage trigger .*: already ", out, re.M)) == 3
-    assert triggers.triggers == before
-    assert [c for c in triggers.calls[calls:] if c[0] != "GET"] == []
+    assert triggers.triggers() == before
+    assert [c for c in triggers.requests[calls:] if c[0] != "GET"] == []
 
 
 def test_connect_replaces_a_changed_threshold_fixes_a_callback_and_drops_duplicates(
         stack, ops, triggers):
     ops("connect", DECOY, "--apply")
-    (sms,) = [s for s, t in triggers.triggers.items() if t["usage_category"] == "sms"]
-    (calls,) = [s for s, t in triggers.triggers.items() if t["usage_category"] == "calls-inbound"]
-    triggers.triggers[calls]["callback_url"] = "https://old.example.org/usage"
-    triggers.add(friendly_name="decoy-number daily sms", usage_category="sms", trigger_by="count",
-                 trigger_value="2500", callback_url=USAGE_URL)  # a duplicate
+    (sms,) = [t["sid"] for t in triggers.triggers() if t["usage_category"] == "sms"]
+    (calls,) = [t["sid"] for t in triggers.triggers() if t["usage_category"] == "calls-inbound"]
+    triggers.trigger(calls)["callback_url"] = "https://old.example.org/usage"
+    triggers.add_trigger(friendly_name="decoy-number daily sms", usage_category="sms",
+                         trigger_by="count", trigger_value="2500",
+                         callback_url=USAGE_URL)  # a duplicate
 
     status, out, _ = ops("connect", DECOY, "--apply", "--sms-per-day", "900")
 
     assert status == 0
-    assert ("DELETE", sms) in triggers.calls  # Twilio cannot update a threshold: replaced
+    assert ("DELETE", sms) in triggers.requests  # Twilio cannot update a threshold: replaced
     assert trigger_summary(triggers) == [
         ("calls-inbound", "usage", "daily", 250.0, USAGE_URL),
         ("sms", "count", "daily", 900.0, USAGE_URL),
@@ -290,9 +291,9 @@ def test_connect_replaces_a_changed_threshold_fixes_a_callback_and_drops_duplica
 
 
 def test_connect_leaves_other_usage_triggers_of_the_account_alone(stack, ops, triggers):
-    theirs = triggers.add(friendly_name="billing alert", usage_category="totalprice",
-                          trigger_by="price", trigger_value="50",
-                          callback_url="https://example.org/alert", recurring="monthly")
+    theirs = triggers.add_trigger(friendly_name="billing alert", usage_category="totalprice",
+                                  trigger_by="price", trigger_value="50",
+                                  callback_url="https://example.org/alert", recurring="monthly")
     ops("connect", DECOY, "--apply")
-    assert triggers.triggers[theirs]["trigger_value"] == "50"
-    assert len(triggers.triggers) == 4
+    assert triggers.trigger(theirs)["trigger_value"] == "50"
+    assert len(triggers.triggers()) == 4

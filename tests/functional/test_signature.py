@@ -61,7 +61,7 @@ REFUSED = {
     "wrong auth token": (lambda f: api_event("/sms", f, token="another-token"),
                          "invalid X-Twilio-Signature"),
     "param added after signing": (
-        lambda f: with_body(api_event("/sms", f), {**f, "NumSegments": "1"}),
+        lambda f: with_body(api_event("/sms", f), {**f, "NumMedia": "1", "MediaUrl0": "x"}),
         "invalid X-Twilio-Signature"),
     "param value changed": (
         lambda f: with_body(api_event("/sms", f), {**f, "From": "+33600000000"}),

@@ -63,7 +63,8 @@ def test_what_the_phone_gets_from_a_twiml_answer(twiml, expected):
 
 
 def test_a_status_callback_gives_its_message_and_status_even_base64_encoded():
-    form = status_form("SM" + "a" * 32, "delivered", "+33939000001", "+33612345678", "AC1")
+    form = status_form("delivered", sid="SM" + "a" * 32, sender="+33939000001", to="+33612345678",
+                       account_sid="AC1")
     body = base64.b64encode(urlencode(form).encode()).decode()
 
     assert status_of_callback({"body": body, "isBase64Encoded": True}) == ("SM" + "a" * 32,

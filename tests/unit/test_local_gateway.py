@@ -24,7 +24,8 @@ def local_event(target: str, form: dict[str, str], headers: list[tuple[str, str]
 
 
 def test_a_signed_local_request_parses_and_verifies_as_twilio_signed_it():
-    form = status_form("SM" + "a" * 32, "delivered", "+33939000001", "+33612345678", "AC1")
+    form = status_form("delivered", sid="SM" + "a" * 32, sender="+33939000001", to="+33612345678",
+                       account_sid="AC1")
 
     parsed = webhook.parse(local_event("/status?campaign=fr", form))
 
