@@ -32,6 +32,7 @@ from decoy_local.simulator import (
     metric_changes,
     mobile_numbers,
     outbox,
+    pool,
     send_call,
     send_sms,
     skip,
@@ -145,9 +146,10 @@ class WebConsole:
         lang = language(query, headers)
         text = strings(lang)
         values = {key: html.escape(value) for key, value in text.items()}
-        options = "\n".join(
-            f'<option value="{html.escape(c["id"])}">{html.escape(c["id"])} '
-            f'({html.escape(mask(c["number"]))})</option>' for c in self.stack.campaigns)
+        options = "\n".join(  # one per number of each pool: the label says which venue
+            f'<option value="{html.escape(c["id"])}/{html.escape(n["label"])}">'
+            f'{html.escape(_row_name(c, n))} ({html.escape(mask(n["number"]))})</option>'
+            for c in self.stack.campaigns for n in pool(c))
         first_code = self.stack.campaigns[0]["allowed_country_codes"][0]
         values.update(
             lang=lang, other_lang="fr" if lang == "en" else "en", campaign_options=options,
@@ -167,8 +169,14 @@ class WebConsole:
         with self._lock:  # first: a status shown is then always in the counts read after it
             statuses = dict(self._statuses)
         counts = stats(self.stack)
-        rows = [{"campaign": c["id"], "counts": _columns(counts["campaigns"].get(c["id"], {}))}
-                for c in self.stack.campaigns]
+        rows = []
+        for c in self.stack.campaigns:
+            rows.append({"campaign": c["id"],
+                         "counts": _columns(counts["campaigns"].get(c["id"], {}))})
+            if len(pool(c)) > 1:  # per venue: what reached and was replied from each number
+                rows += [{"campaign": _row_name(c, n), "counts": _columns(
+                    counts.get("labels", {}).get(c["id"], {}).get(n["label"], {}))}
+                    for n in pool(c)]
         # The handlers' own clock (the stack moves it with --clock-start): the same day.
         used = budget_used_today(self.dynamodb, self.stack.outputs["TableName"], clock.now())
         value = switch.read(self.ssm, self.kill_switch_parameter)
@@ -313,6 +321,14 @@ def _field(request: Any, name: str, limit: int, default: str | None = None) -> s
 def _number(request: Any) -> str:
     # Sent as typed: the receiver's own filters judge it (that is the point of the page).
     return _field(request, "from", MAX_NUMBER).strip()
+
+
+def _row_name(campaign: dict[str, Any], number: dict[str, str]) -> str:
+    """'fr-be · bar-le-central' for a pool's number; the campaign id alone for a pool of one."""
+    if len(pool(campaign)) == 1:
+        return str(campaign["id"])
+    retired = " (retired)" if number.get("status") == "retired" else ""
+    return f"{campaign['id']} · {number['label']}{retired}"
 
 
 def _columns(metrics: dict[str, float]) -> dict[str, int]:

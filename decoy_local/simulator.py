@@ -70,13 +70,28 @@ class LocalStack:
         return time.time() + self.clock_offset
 
     def campaign(self, campaign_id: str | None = None) -> dict[str, Any]:
+        """The campaign named by its id, one of its pool's numbers or labels ('label' or
+        'campaign/label'); "number" is then that pool number (else the first active one)."""
         for campaign in self.campaigns:
-            if campaign_id in (None, campaign["id"], campaign["number"]):
+            if campaign_id in (None, campaign["id"]):
                 return campaign
-        raise ValueError(f"no campaign {campaign_id!r} in the stack")
+            for entry in pool(campaign):
+                if campaign_id in (entry["number"], entry["label"],
+                                   f"{campaign['id']}/{entry['label']}"):
+                    return {**campaign, "number": entry["number"], "label": entry["label"]}
+        raise ValueError(f"no campaign, number or label {campaign_id!r} in the stack")
 
     def decoy_number(self, to: str | None = None) -> str:
         return str(self.campaign(to)["number"])
+
+
+TO_HELP = "campaign id, decoy number or number label (campaign/label) [first campaign]"
+
+
+def pool(campaign: dict[str, Any]) -> list[dict[str, str]]:
+    """A state file campaign's numbers (a stack from before pools wrote one "number")."""
+    return campaign.get("numbers") or [{"number": campaign["number"], "label": "main",
+                                        "status": "active"}]
 
 
 def _alive(pid: int) -> bool:
@@ -446,10 +461,10 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--max-wait", type=float, default=60,
                       help="longest real wait for the replies; beyond it, skip the delay "
                            "[%(default)s s]")
-    demo.add_argument("--to", help="decoy number or campaign id [first campaign]")
+    demo.add_argument("--to", help=TO_HELP)
     sms = sub.add_parser("sms", help="text the decoy")
     sms.add_argument("sender", help="E.164 number, e.g. +33612345678")
-    sms.add_argument("--to", help="decoy number or campaign id [first campaign]")
+    sms.add_argument("--to", help=TO_HELP)
     sms.add_argument("--body", default="salut, ça va ?")
     sms.add_argument("--count", type=positive, default=1, help="messages to send [1]")
     sms.add_argument("--forged", action="store_true", help="sign with a wrong token")
@@ -457,12 +472,12 @@ def _parser() -> argparse.ArgumentParser:
                      help="say each outcome as a plain sentence in this language")
     call = sub.add_parser("call", help="call the decoy (prints the outcome and the voicemail)")
     call.add_argument("caller")
-    call.add_argument("--to", help="decoy number or campaign id [first campaign]")
+    call.add_argument("--to", help=TO_HELP)
     call.add_argument("--lang", choices=LANGUAGES,
                       help="say each outcome as a plain sentence in this language")
     flood = sub.add_parser("flood", help="N distinct random senders text the decoy once")
     flood.add_argument("count", type=positive)
-    flood.add_argument("--to", help="decoy number or campaign id [first campaign]")
+    flood.add_argument("--to", help=TO_HELP)
     sub.add_parser("outbox", help="the messages the fake Twilio API accepted (masked)")
     sub.add_parser("stats", help="the functions' metric counts, pending schedules, DLQ")
     fail = sub.add_parser("fail", help="make the fake Twilio fail the next sends")

@@ -110,6 +110,7 @@ class Functions:
         self._lock = threading.Lock()
         self.totals: Counter[str] = Counter()
         self.by_campaign: dict[str, Counter[str]] = {}
+        self.by_label: dict[str, dict[str, Counter[str]]] = {}  # campaign: label: counts
         self.by_function: dict[str, Counter[str]] = {}  # who counted it: receiver or sender
 
     def invoke(self, logical_id: str, event: dict[str, Any]) -> Invocation:
@@ -138,10 +139,13 @@ class Functions:
                 if line.strip():
                     self._console.write(line)
                 continue
-            record_campaign, values = emf
+            record_campaign, label, values = emf
             if record_campaign is None:
                 self.totals.update(values)
                 counted.extend(values)
+            elif label is not None:
+                self.by_label.setdefault(record_campaign, {}).setdefault(
+                    label, Counter()).update(values)
             else:
                 campaign = record_campaign
                 self.by_campaign.setdefault(campaign, Counter()).update(values)
@@ -151,11 +155,14 @@ class Functions:
         with self._lock:
             return {"metrics": dict(self.totals),
                     "campaigns": {c: dict(v) for c, v in self.by_campaign.items()},
+                    "labels": {c: {label: dict(v) for label, v in labels.items()}
+                               for c, labels in self.by_label.items()},
                     "functions": {f: dict(v) for f, v in self.by_function.items()}}
 
 
-def _emf(line: str) -> tuple[str | None, dict[str, float]] | None:
-    """(campaign dimension or None, {metric: value}) of an EMF line; None if not EMF."""
+def _emf(line: str) -> tuple[str | None, str | None, dict[str, float]] | None:
+    """(campaign and label dimensions or None, {metric: value}) of an EMF line; None if not
+    EMF."""
     if not line.startswith("{"):
         return None
     try:
@@ -168,7 +175,7 @@ def _emf(line: str) -> tuple[str | None, dict[str, float]] | None:
         for metric in definition["Metrics"]:
             raw = record.get(metric["Name"], 0)
             values[metric["Name"]] = sum(raw) if isinstance(raw, list) else raw
-    return record.get("campaign"), values
+    return record.get("campaign"), record.get("label"), values
 
 
 class LocalStack:
@@ -228,7 +235,7 @@ class LocalStack:
         self._use_clock()
         self.functions = Functions(_load_handlers(self._functions_log()), self.console)
         self.runtime = _cold_start()
-        self.twilio.own([c.number for c in self.runtime.campaigns])
+        self.twilio.own(self.runtime.campaigns.numbers())  # every pool, retired numbers too
 
         self.twilio.start()
         self.gateway.start()
@@ -411,6 +418,8 @@ class LocalStack:
             "account_sid": self.secrets["account_sid"],
             "auth_token": self.secrets["auth_token"],
             "campaigns": [{"id": c.id, "number": c.number,
+                           "numbers": [{"number": n.number, "label": n.label,
+                                        "status": n.status} for n in c.numbers],
                            "allowed_country_codes":
                                list(c.allowed_codes(settings.allowed_country_codes))}
                           for c in self.runtime.campaigns],

@@ -148,17 +148,19 @@ def run_stats(args: argparse.Namespace, aws: Aws, stack: Stack, now: float) -> i
     today = stats.Today(day=clock.utc_day(now), budget=budget,
                         used=stats.budget_used_today(aws("dynamodb"), table, now),
                         kill_switch="on" if switch.is_on(value) else "off")
+    pools = stats.pool_columns(load_campaigns())
     if getattr(args, "local_stack", None) is not None:  # the local stack's own EMF counts
+        found = local.local_stats(args.local_stack)
         today = replace(today, counts=stats.counts_from_local(
-            local.local_stats(args.local_stack), [c.id for c in load_campaigns()]))
+            found, [c.id for c in load_campaigns()]), labels=stats.labels_from_local(found, pools))
     elif not args.no_metrics:
         namespace = resolve(args.namespace,
                             lambda: stack.parameter("MetricsNamespace", "--namespace"))
         campaigns = [c.id for c in load_campaigns()]
         try:
-            counts = stats.counts_today(aws("cloudwatch"), namespace, args.service, campaigns,
-                                        now)
-            today = replace(today, counts=counts)
+            counts, labels = stats.split_labels(stats.counts_today(
+                aws("cloudwatch"), namespace, args.service, campaigns, now, pools))
+            today = replace(today, counts=counts, labels=labels)
         except (ClientError, BotoCoreError) as exc:
             today = replace(today, metrics_error=type(exc).__name__)
     if args.json:
@@ -172,7 +174,7 @@ def run_connect(args: argparse.Namespace, aws: Aws, stack: Stack, now: float) ->
     from decoy.outbound import twilio_client  # loads twilio.rest: only this command needs it
 
     campaigns = load_campaigns()
-    numbers = args.numbers or [c.number for c in campaigns]
+    numbers = args.numbers or campaigns.numbers()  # every pool's numbers, retired ones too
     unknown = [n for n in numbers if campaigns.for_number(n) is None]
     if unknown:
         raise OpsError(f"{', '.join(unknown)}: not in campaigns.json, the receiver would "

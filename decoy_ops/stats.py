@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from decoy import shield
 from decoy.clock import next_utc_midnight, utc_day
+from decoy.observability import LABELLED
 from decoy.outcomes import LANGUAGES, Metric, Outcome
 
 # The outcomes the dashboard leads with, in the order an operator reads them.
@@ -19,6 +20,8 @@ OUTCOMES = (Metric.Received, Outcome.Scheduled, Outcome.Sent, Outcome.Duplicate,
             Metric.ForgedSignature, Metric.BudgetUsed)
 TOTAL = "all"
 HOUR = 3600
+# The counts kept per number of a pool (its label), in reading order: see decoy.observability.
+PER_LABEL = tuple(name for name in OUTCOMES if name in LABELLED)
 
 
 @dataclass(frozen=True)
@@ -30,6 +33,7 @@ class Today:
     used: int
     kill_switch: str
     counts: dict[str, dict[str, int]] = field(default_factory=dict)  # campaign: outcome: n
+    labels: dict[str, dict[str, int]] = field(default_factory=dict)  # campaign/label: name: n
     metrics_error: str | None = None
 
     @property
@@ -42,15 +46,20 @@ def budget_used_today(dynamodb: Any, table: str, now: float) -> int:
     return shield.budget_used(dynamodb, table, utc_day(now))
 
 
-def metric_queries(namespace: str, service: str, campaigns: list[str],
+def metric_queries(namespace: str, service: str, campaigns: list[str], labels: Sequence[str] = ()
                    ) -> tuple[list[dict[str, Any]], dict[str, tuple[str, str]]]:
-    """GetMetricData queries for each outcome, in total and per campaign; id: (campaign, name)."""
+    """GetMetricData queries for each outcome, in total and per campaign, and for the PER_LABEL
+    ones per number ('campaign/label'); id: (column, name)."""
     queries, keys = [], {}
-    for column in [TOTAL, *campaigns]:
+    columns = [(c, OUTCOMES) for c in [TOTAL, *campaigns]] + [(p, PER_LABEL) for p in labels]
+    for column, names in columns:
         dims = [{"Name": "service", "Value": service}]
         if column != TOTAL:
-            dims.insert(0, {"Name": "campaign", "Value": column})
-        for name in OUTCOMES:
+            campaign, _, label = column.partition("/")
+            dims.insert(0, {"Name": "campaign", "Value": campaign})
+            if label:
+                dims.insert(1, {"Name": "label", "Value": label})
+        for name in names:
             query_id = f"m{len(queries)}"
             keys[query_id] = (column, name)
             queries.append({"Id": query_id, "ReturnData": True, "MetricStat": {
@@ -60,12 +69,14 @@ def metric_queries(namespace: str, service: str, campaigns: list[str],
 
 
 def counts_today(cloudwatch: Any, namespace: str, service: str, campaigns: list[str],
-                 now: float) -> dict[str, dict[str, int]]:
-    """Sum of each outcome since 00:00 UTC, in total and per campaign."""
-    queries, keys = metric_queries(namespace, service, campaigns)
+                 now: float, labels: Sequence[str] = ()) -> dict[str, dict[str, int]]:
+    """Sum of each outcome since 00:00 UTC, in total and per campaign (and the PER_LABEL
+    counts of each 'campaign/label' of `labels`)."""
+    queries, keys = metric_queries(namespace, service, campaigns, labels)
     start = datetime.fromtimestamp(next_utc_midnight(now) - 86400, UTC)
     end = datetime.fromtimestamp(now, UTC)
     counts: dict[str, dict[str, int]] = {c: dict.fromkeys(OUTCOMES, 0) for c in [TOTAL, *campaigns]}
+    counts.update({p: dict.fromkeys(PER_LABEL, 0) for p in labels})
     for page in cloudwatch.get_paginator("get_metric_data").paginate(
             MetricDataQueries=queries, StartTime=start, EndTime=end):
         for result in page["MetricDataResults"]:
@@ -87,6 +98,30 @@ def counts_from_local(local_stats: dict[str, Any], campaigns: list[str]
     return counts
 
 
+def split_labels(counts: dict[str, dict[str, int]]) -> tuple[dict[str, dict[str, int]],
+                                                             dict[str, dict[str, int]]]:
+    """(per campaign and total, per 'campaign/label') of counts_today's result."""
+    return ({c: v for c, v in counts.items() if "/" not in c},
+            {c: v for c, v in counts.items() if "/" in c})
+
+
+def labels_from_local(local_stats: dict[str, Any], labels: list[str]
+                      ) -> dict[str, dict[str, int]]:
+    """The per-number counts of a local stack's GET /_local/stats."""
+    found = local_stats.get("labels", {})
+    rows = {}
+    for column in labels:
+        campaign, _, label = column.partition("/")
+        values = found.get(campaign, {}).get(label, {})
+        rows[column] = {name: int(values.get(name, 0)) for name in PER_LABEL}
+    return rows
+
+
+def pool_columns(campaigns: Any) -> list[str]:
+    """'campaign/label' of every number of every pool (retired ones still answer)."""
+    return [f"{c.id}/{n.label}" for c in campaigns for n in c.numbers]
+
+
 def reader_language(environ: Mapping[str, str] = os.environ) -> str:
     """fr when the terminal's locale is French (LC_ALL, LC_MESSAGES, LANG), else en."""
     for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
@@ -94,6 +129,18 @@ def reader_language(environ: Mapping[str, str] = os.environ) -> str:
             code = environ[name][:2].lower()
             return code if code in LANGUAGES else "en"
     return "en"
+
+
+def _label_table(today: Today) -> list[str]:
+    """Per number of a pool (its label): the PER_LABEL counts, numbers with any count only."""
+    rows = {k: v for k, v in today.labels.items() if any(v.values())}
+    if not rows:
+        return []
+    width = max(len(k) for k in rows) + 2
+    lines = ["  per number" + " " * (width - 8) + "".join(n.rjust(11) for n in PER_LABEL)]
+    lines += [f"  {column:<{width}}" + "".join(str(row[n]).rjust(11) for n in PER_LABEL)
+              for column, row in rows.items()]
+    return lines
 
 
 def render(today: Today, lang: str | None = None) -> list[str]:
@@ -111,6 +158,7 @@ def render(today: Today, lang: str | None = None) -> list[str]:
     for name in OUTCOMES:
         lines.append(f"  {name:<16}" + "".join(
             str(today.counts[c][name]).rjust(width) for c in columns))
+    lines.extend(_label_table(today))
     lines.append("  what each line counts:")
     lines.extend(f"  - {name}: {name.sentence(lang or reader_language())}" for name in OUTCOMES)
     return lines

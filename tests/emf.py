@@ -28,7 +28,22 @@ def per_campaign(out: str) -> dict[tuple[str, str], float]:
     totals: dict[tuple[str, str], float] = {}
     for blob in emitted_metrics(out):
         campaign = blob["dimensions"].get("campaign")
+        if "label" in blob["dimensions"]:  # the per-number copy (per_label below)
+            continue
         for name, value in blob["metrics"].items() if campaign else ():
             value = sum(value) if isinstance(value, list) else value
             totals[(campaign, name)] = totals.get((campaign, name), 0) + value
+    return totals
+
+
+def per_label(out: str) -> dict[tuple[str, str, str], float]:
+    """{(campaign, label, metric): total} from the per-number EMF blobs in `out`."""
+    totals: dict[tuple[str, str, str], float] = {}
+    for blob in emitted_metrics(out):
+        dims = blob["dimensions"]
+        if "label" not in dims:
+            continue
+        for name, value in blob["metrics"].items():
+            key = (dims["campaign"], dims["label"], name)
+            totals[key] = totals.get(key, 0) + (sum(value) if isinstance(value, list) else value)
     return totals

@@ -60,6 +60,7 @@ class Inbound:
     sender: str
     sid: str
     text: str = REPLY  # which campaign text the reply would carry
+    number: str = ""  # the decoy number of the pool that was texted or called
 
 
 def answer(webhook: Webhook, rt: Runtime, target: ScheduleTarget, now: float) -> str:
@@ -95,13 +96,13 @@ def _inbound(webhook: Webhook, rt: Runtime) -> Inbound:
         count(Metric.UnknownNumber)
         raise Rejected(404, f"no campaign for To={to}: a Twilio number points here but "
                             "campaigns.json does not list it")
-    set_campaign(campaign.id)
+    set_campaign(campaign.id, campaign.label_of(to))
     sid_field = "CallSid" if webhook.route == "/voice" else "MessageSid"
     sid = webhook.field(sid_field)
     if not is_message_sid(sid):
         raise Rejected(400, f"{sid_field} is not a Twilio SID")
     logger.set_correlation_id(sid)
-    return Inbound(campaign=campaign, sender=webhook.field("From"), sid=sid)
+    return Inbound(campaign=campaign, sender=webhook.field("From"), sid=sid, number=to)
 
 
 def consider_reply(inbound: Inbound, rt: Runtime, target: ScheduleTarget, hash_key: bytes,
@@ -143,8 +144,10 @@ def reply(admitted: Outcome, inbound: Inbound, rt: Runtime, target: ScheduleTarg
         return admitted
     campaign = inbound.campaign
     order = ReplyOrder(campaign=campaign.id, to=inbound.sender, sender_key=key, sid=inbound.sid,
-                       text=inbound.text)
-    delay = campaign.limits(rt.settings.limits).reply_delay_seconds
+                       text=inbound.text, number=inbound.number)
+    # ReplyDelaySeconds, or a moment of the campaign's delay window drawn from the sid.
+    delay = campaign.reply_delay(campaign.limits(rt.settings.limits).reply_delay_seconds,
+                                 inbound.sid)
     try:
         created = schedule_reply(rt.scheduler, target, order, now + delay)
     except (ClientError, BotoCoreError) as exc:

@@ -13,6 +13,7 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 
+from decoy.outcomes import Metric, Outcome
 from decoy.phone import mask_all
 
 SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME", "decoy-number")
@@ -82,31 +83,44 @@ logger.addFilter(MASK_NUMBERS)
 mask_library_logs()  # in Lambda the runtime's root handler exists before our import
 
 
-# Totals (dimension: service) feed the alarms; the per-campaign copy feeds the dashboard.
+# Totals (dimension: service) feed the alarms; the per-campaign copy feeds the dashboard;
+# a third copy per number label (campaign + label), for LABELLED metrics only: each label
+# adds len(LABELLED) CloudWatch metrics, bounded by MAX_NUMBERS_PER_CAMPAIGN (cost:
+# docs/campaigns.md "Counts per number").
 NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "DecoyNumber")  # template default
 metrics = Metrics(service=SERVICE, namespace=NAMESPACE)
 campaign_metrics = EphemeralMetrics(service=SERVICE, namespace=NAMESPACE)
-_campaign: dict[str, str | None] = {"id": None}
+label_metrics = EphemeralMetrics(service=SERVICE, namespace=NAMESPACE)
+LABELLED = frozenset({Metric.Received, Outcome.Scheduled, Outcome.Sent})
+_campaign: dict[str, str | None] = {"id": None, "label": None}
 
 
-def set_campaign(campaign_id: str) -> None:
-    """Attach this invocation's per-campaign counts to `campaign_id`."""
-    _campaign["id"] = campaign_id
+def set_campaign(campaign_id: str, label: str | None = None) -> None:
+    """Attach this invocation's per-campaign counts to `campaign_id` (and the LABELLED ones
+    to the label of the pool's number it concerns, when known)."""
+    _campaign["id"], _campaign["label"] = campaign_id, label
 
 
 def count(name: str, value: float = 1) -> None:
     """One EMF count, as a total and for the current campaign when known."""
     metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
     campaign_metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
+    if name in LABELLED:
+        label_metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
 
 
 def _flush_campaign_metrics() -> None:
-    campaign_id = _campaign["id"]
-    _campaign["id"] = None
+    campaign_id, label = _campaign["id"], _campaign["label"]
+    _campaign["id"] = _campaign["label"] = None
     if campaign_id and campaign_metrics.metric_set:
         campaign_metrics.add_dimension(name="campaign", value=campaign_id)
         campaign_metrics.flush_metrics()
+    if campaign_id and label and label_metrics.metric_set:
+        label_metrics.add_dimension(name="campaign", value=campaign_id)
+        label_metrics.add_dimension(name="label", value=label)
+        label_metrics.flush_metrics()
     campaign_metrics.clear_metrics()
+    label_metrics.clear_metrics()
 
 
 def tracing_enabled() -> bool:

@@ -75,8 +75,11 @@ def twilio_client(account_sid: str, auth_token: str, base_url: str | None) -> An
 
 
 def message_params(campaign: Campaign, to: str, status_callback_url: str | None,
-                   text: str = REPLY, validity_period_seconds: int | None = None) -> dict[str, Any]:
-    """The Messages.create arguments: who the reply comes from depends on the campaign.
+                   text: str = REPLY, validity_period_seconds: int | None = None,
+                   texted: str = "") -> dict[str, Any]:
+    """The Messages.create arguments: who the reply comes from depends on the campaign; from
+    its number, that is the pool's number that was texted (`texted`, from the order), else
+    (an order scheduled before pools, or a number since removed) the campaign's first active.
 
     `validity_period`: a reply still queued at Twilio after that long fails (30036) instead of
     arriving hours late (Messages API ValidityPeriod, 1-36000 s). No MaxPrice: Twilio made it
@@ -90,7 +93,8 @@ def message_params(campaign: Campaign, to: str, status_callback_url: str | None,
     if kind == "messaging_service":
         params["messaging_service_sid"] = str(value)
     else:
-        params["from_"] = campaign.number if kind == "number" else str(value)
+        own = texted if campaign.label_of(texted) is not None else campaign.number
+        params["from_"] = own if kind == "number" else str(value)
     if status_callback_url:
         params["status_callback"] = f"{status_callback_url}?{urlencode({'campaign': campaign.id})}"
     return params
@@ -210,7 +214,7 @@ def deliver(order: ReplyOrder, rt: Runtime, secrets: Secrets, delivery: Delivery
         logger.error("order for an unknown campaign dropped", extra={"campaign": order.campaign})
         count(Metric.SendDropped)
         return {"outcome": Outcome.UnknownCampaign}
-    set_campaign(campaign.id)
+    set_campaign(campaign.id, campaign.label_of(order.number))
     logger.set_correlation_id(order.sid)
     try:
         result = _deliver(campaign, order, rt, secrets, delivery, now)
@@ -248,7 +252,7 @@ def _deliver(campaign: Campaign, order: ReplyOrder, rt: Runtime, secrets: Secret
         return {"outcome": Outcome.OptedOut}
     client = twilio_client(secrets.account_sid, secrets.auth_token, delivery.twilio_api_base_url)
     params = message_params(campaign, order.to, delivery.status_callback_url, order.text,
-                            delivery.validity_period_seconds)
+                            delivery.validity_period_seconds, order.number)
     # A replayed webhook re-creates a fired schedule while its sid is in the sender's window:
     # the record must outlive that window, or the replay would send a second reply.
     expires = IDEMPOTENCY_SECONDS + campaign.limits(rt.settings.limits).sender_window_seconds

@@ -11,6 +11,7 @@ from botocore.exceptions import ClientError
 
 from decoy.campaigns import HELP, REPLY
 from decoy.clock import at_expression
+from decoy.phone import is_e164
 from decoy.settings import ScheduleTarget
 
 _SID = re.compile(r"(SM|MM|CA)[0-9a-f]{32}\Z")
@@ -42,6 +43,9 @@ class ReplyOrder:
     sid: str
     v: int = INPUT_VERSION
     text: str = REPLY
+    # The decoy number that was texted or called: the reply comes from it when the campaign
+    # replies from its number. "" in orders scheduled before pools existed (still sent).
+    number: str = ""
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), separators=(",", ":"))
@@ -53,13 +57,15 @@ class ReplyOrder:
         try:
             order = cls(campaign=str(event["campaign"]), to=str(event["to"]),
                         sender_key=str(event["sender_key"]), sid=str(event["sid"]),
-                        text=str(event.get("text", REPLY)))
+                        text=str(event.get("text", REPLY)), number=str(event.get("number", "")))
         except KeyError as exc:
             raise ValueError(f"reply order lacks {exc.args[0]}") from None
         if not is_message_sid(order.sid):
             raise ValueError("reply order has an invalid sid")
         if order.text not in TEXTS:
             raise ValueError("reply order has an unknown text")
+        if order.number and not is_e164(order.number):
+            raise ValueError("reply order has an invalid number")
         return order
 
 

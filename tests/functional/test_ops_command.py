@@ -60,7 +60,7 @@ def stack(aws):
 def twilio_account():
     """The account's numbers and Usage Triggers, behind one fake Twilio API."""
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        yield FakeTwilioApi(mock, numbers=[c.number for c in load_campaigns()])
+        yield FakeTwilioApi(mock, numbers=load_campaigns().numbers())  # every pool number
 
 
 @pytest.fixture
@@ -148,6 +148,30 @@ def test_stats_sums_todays_metrics_in_total_and_per_campaign(stack, ops):
     assert "0 used of 500, 500 left" in out
 
 
+def test_stats_counts_each_number_of_a_pool_by_its_label(stack, ops):
+    cloudwatch = boto3.client("cloudwatch")
+    when = datetime.fromtimestamp(NOW - 3600, UTC)
+    for label, received, sent in (("bar-le-central", 5, 2), ("cards-2017", 3, 1)):
+        for name, value in (("Received", received), ("Sent", sent)):
+            cloudwatch.put_metric_data(Namespace="DecoyNumber", MetricData=[{
+                "MetricName": name, "Timestamp": when, "Value": value, "Unit": "Count",
+                "Dimensions": [{"Name": "campaign", "Value": "fr-be"},
+                               {"Name": "label", "Value": label},
+                               {"Name": "service", "Value": "decoy-number"}]}])
+
+    status, out, _ = ops("stats")
+
+    assert status == 0
+    lines = out.splitlines()
+    header = next(line for line in lines if line.strip().startswith("per number"))
+    assert header.split()[2:] == ["Received", "Scheduled", "Sent"]
+    rows = {line.split()[0]: line.split()[1:] for line in lines
+            if line.strip().startswith("fr-be/")}
+    # numbers without any count today are left out; never a phone number printed
+    assert rows == {"fr-be/bar-le-central": ["5", "0", "2"], "fr-be/cards-2017": ["3", "0", "1"]}
+    assert not E164.search(out)
+
+
 def test_connect_is_a_dry_run_until_applied_then_points_both_webhooks(stack, ops, numbers):
     status, out, _ = ops("connect", DECOY)
     assert status == 0
@@ -164,7 +188,8 @@ def test_connect_is_a_dry_run_until_applied_then_points_both_webhooks(stack, ops
 def test_connect_defaults_to_every_campaign_number(stack, ops, numbers):
     status, _, _ = ops("connect", "--apply")
     assert status == 0
-    assert len(numbers.updates) == len(list(load_campaigns()))
+    # every number of every pool, retired ones too: they answer until released in Twilio
+    assert len(numbers.updates) == len(load_campaigns().numbers()) == 7
 
 
 def test_connect_clears_a_twiml_app_that_would_override_the_webhooks(stack, ops, numbers):

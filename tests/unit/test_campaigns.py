@@ -548,3 +548,16 @@ def test_the_shipped_campaigns_and_the_guides_example_pass_the_french_rules():
     example = french_sender("AntiRelou", ["33"])
     parse_campaigns(document(example))
     assert '"id": "AntiRelou"' in " ".join(guide.split())
+
+
+def test_the_docs_state_the_monthly_cost_of_the_per_number_metrics():
+    from decoy.observability import LABELLED
+
+    doc = (DEFAULT_FILE.parents[2] / "docs" / "campaigns.md").read_text(encoding="utf-8")
+    numbers = len(load_campaigns(DEFAULT_FILE).numbers())
+    per_metric = 0.30  # USD per custom metric per month, CloudWatch's first tier
+    shipped = numbers * len(LABELLED)
+    capped = MAX_NUMBERS_PER_CAMPAIGN * len(LABELLED)
+    assert f"| the shipped campaigns | {numbers} | {shipped} | ${shipped * per_metric:.2f} |" in doc
+    assert f"| one campaign at the cap | {MAX_NUMBERS_PER_CAMPAIGN} | {capped} | " \
+           f"${capped * per_metric:.2f} |" in doc

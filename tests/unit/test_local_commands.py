@@ -139,3 +139,31 @@ def test_local_counts_fill_the_same_table_as_cloudwatch():
     assert counts[TOTAL]["Received"] == 3 and counts["fr"]["Scheduled"] == 1
     assert counts["en"]["Received"] == 0
     assert set(counts[TOTAL]) == set(counts["en"])
+
+
+POOL_STATE = {**STATE, "campaigns": [
+    *STATE["campaigns"],
+    {"id": "fr-be", "number": "+3228000005", "allowed_country_codes": ["32"],
+     "numbers": [{"number": "+3228000005", "label": "bar", "status": "active"},
+                 {"number": "+3228000006", "label": "campus", "status": "active"},
+                 {"number": "+3228000007", "label": "old", "status": "retired"}]}]}
+
+
+@pytest.mark.parametrize(("to", "number"), [
+    (None, "+33939000001"), ("fr", "+33939000001"), ("fr-be", "+3228000005"),
+    ("fr-be/campus", "+3228000006"), ("campus", "+3228000006"), ("+3228000007", "+3228000007"),
+    ("main", "+33939000001"),  # a stack state from before pools: its one number is 'main'
+])
+def test_the_simulator_texts_any_number_of_a_pool_by_number_or_label(to, number):
+    local_stack = simulator.LocalStack(**{k: POOL_STATE[k] for k in
+                                          simulator.LocalStack.__dataclass_fields__
+                                          if k in POOL_STATE})
+    assert local_stack.decoy_number(to) == number
+
+
+def test_the_simulator_names_an_unknown_number_or_label():
+    local_stack = simulator.LocalStack(**{k: POOL_STATE[k] for k in
+                                          simulator.LocalStack.__dataclass_fields__
+                                          if k in POOL_STATE})
+    with pytest.raises(ValueError, match="no campaign, number or label 'bar-2'"):
+        local_stack.campaign("bar-2")
