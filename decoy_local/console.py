@@ -22,7 +22,7 @@ from string import Template
 from typing import Any
 from urllib.parse import parse_qsl
 
-from decoy import clock
+from decoy import clock, controls
 from decoy.outcomes import BOOKKEEPING, Metric, Outcome, metric_sentences, status_metric
 from decoy.phone import mask, mask_all
 from decoy_local.gateway import Control, Gateway, Target
@@ -39,8 +39,6 @@ from decoy_local.simulator import (
     spoken_text,
     stats,
 )
-from decoy_ops import switch
-from decoy_ops.stats import budget_used_today
 
 STATIC = Path(__file__).with_name("static")
 LANGUAGES = ("en", "fr")
@@ -178,13 +176,14 @@ class WebConsole:
                     counts.get("labels", {}).get(c["id"], {}).get(n["label"], {}))}
                     for n in pool(c)]
         # The handlers' own clock (the stack moves it with --clock-start): the same day.
-        used = budget_used_today(self.dynamodb, self.stack.outputs["TableName"], clock.now())
-        value = switch.read(self.ssm, self.kill_switch_parameter)
+        used = controls.budget_used_today(self.dynamodb, self.stack.outputs["TableName"],
+                                          clock.now())
+        value = controls.read_kill_switch(self.ssm, self.kill_switch_parameter)
         return {
             "columns": [key for key, _ in COLUMNS],
             "campaigns": rows, "total": _columns(counts["metrics"]),
             "budget": {"limit": self.budget, "used": used, "left": max(self.budget - used, 0)},
-            "kill_switch": switch.is_on(value),
+            "kill_switch": controls.kill_switch_is_on(value),
             "kill_switch_cache_seconds": int(self.stack.parameters.get(
                 "KillSwitchCacheSeconds", 0)),
             "pending": counts["pending_schedules"], "dead_letters": counts["dead_letters"],
@@ -243,9 +242,9 @@ class WebConsole:
         on = _object(request).get("on")
         if not isinstance(on, bool):
             raise ConsoleError("on must be true or false")
-        switch.turn(self.ssm, self.kill_switch_parameter, on)
-        return 200, {"kill_switch": switch.is_on(switch.read(self.ssm,
-                                                             self.kill_switch_parameter))}
+        controls.turn_kill_switch(self.ssm, self.kill_switch_parameter, on)
+        value = controls.read_kill_switch(self.ssm, self.kill_switch_parameter)
+        return 200, {"kill_switch": controls.kill_switch_is_on(value)}
 
     def skip_delay(self, _: Any) -> tuple[int, dict[str, Any]]:
         """Pending replies act as if their whole delay had passed (the stack's /_local/skip)."""

@@ -15,7 +15,7 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 from twilio.base.exceptions import TwilioException, TwilioRestException
 
-from decoy import clock
+from decoy import clock, controls
 from decoy.campaigns import load_campaigns
 from decoy_ops import ROOT, connect, local, stats, switch
 from decoy_ops.stack import OpsError, Stack, resolve, samconfig_defaults
@@ -146,7 +146,7 @@ def run_stats(args: argparse.Namespace, aws: Aws, stack: Stack, now: float) -> i
         stack.output("DailyReplyBudget", "--daily-budget"))
     value = switch.read(aws("ssm"), _kill_switch_name(args, stack))
     today = stats.Today(day=clock.utc_day(now), budget=budget,
-                        used=stats.budget_used_today(aws("dynamodb"), table, now),
+                        used=controls.budget_used_today(aws("dynamodb"), table, now),
                         kill_switch="on" if switch.is_on(value) else "off")
     pools = stats.pool_columns(load_campaigns())
     if getattr(args, "local_stack", None) is not None:  # the local stack's own EMF counts

@@ -8,8 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from decoy import shield
-from decoy.clock import next_utc_midnight, utc_day
+from decoy.clock import next_utc_midnight
 from decoy.observability import LABELLED
 from decoy.outcomes import LANGUAGES, Metric, Outcome
 
@@ -39,11 +38,6 @@ class Today:
     @property
     def left(self) -> int:
         return max(self.budget - self.used, 0)
-
-
-def budget_used_today(dynamodb: Any, table: str, now: float) -> int:
-    """Replies reserved today, read from the same budget#<day> item the receiver updates."""
-    return shield.budget_used(dynamodb, table, utc_day(now))
 
 
 def metric_queries(namespace: str, service: str, campaigns: list[str], labels: Sequence[str] = ()

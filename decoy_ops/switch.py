@@ -1,27 +1,13 @@
-"""The kill switch: one SSM parameter the receiver and the sender read ("on" stops everything)."""
+"""The kill switch as `decoy_ops kill-switch` shows it; reading and turning it are shared with
+the local console (decoy.controls)."""
 
 from __future__ import annotations
 
-from typing import Any
+from decoy.controls import kill_switch_is_on as is_on
+from decoy.controls import read_kill_switch as read
+from decoy.controls import turn_kill_switch as turn
 
-from decoy.runtime import KILL_SWITCH_ON
-
-
-def read(ssm: Any, name: str) -> str | None:
-    """The switch's raw value; None when the parameter does not exist."""
-    try:
-        return str(ssm.get_parameter(Name=name)["Parameter"]["Value"])
-    except ssm.exceptions.ParameterNotFound:
-        return None
-
-
-def is_on(value: str | None) -> bool:
-    """As the functions read it: a missing or unreadable switch counts as on (fail closed)."""
-    return value is None or value.strip().lower() in KILL_SWITCH_ON
-
-
-def turn(ssm: Any, name: str, on: bool) -> None:
-    ssm.put_parameter(Name=name, Value="on" if on else "off", Type="String", Overwrite=True)
+__all__ = ["explain", "is_on", "read", "turn"]
 
 
 def explain(value: str | None) -> str:
