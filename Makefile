@@ -9,7 +9,7 @@ AUDIT_VENV := .venv-audit
 INSTALL := $(PY) tools/install.py
 
 .DEFAULT_GOAL := help
-.PHONY: help run demo test test-shifted lint format build validate audit bench bench-flood bench-first-reply campaigns kit ops lock docs screenshots clean
+.PHONY: help run demo test test-shifted lint format build validate audit bench bench-flood bench-first-reply campaigns cost kit ops lock docs screenshots clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -95,6 +95,9 @@ bench-first-reply:  ## git clone -> make run -> make demo -> first reply, cold a
 
 docs: $(VENV)/.installed  ## refresh the docs' generated blocks: a real make run + make demo, results files
 	$(BIN)/python tools/docs.py $(ARGS)
+
+cost: $(VENV)/.run-installed  ## the cost model's tables and worst case per day (docs/cost.md shows them)
+	$(BIN)/python -m decoy_ops.costmodel $(ARGS)
 
 ops: $(VENV)/.run-installed  ## operate the deployed stack: ARGS="connect|stats|kill-switch on|off|status"
 	$(BIN)/python -m decoy_ops $(ARGS)

@@ -33,7 +33,7 @@ from twilio_fakes import FakeTwilioApi  # noqa: E402
 
 from bench import floodlib  # noqa: E402
 from decoy import clock  # noqa: E402
-from decoy_local import costmodel  # noqa: E402
+from decoy_ops import costmodel  # noqa: E402
 from receiver.app import lambda_handler as receive  # noqa: E402
 from sender.app import lambda_handler as send  # noqa: E402
 

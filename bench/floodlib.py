@@ -480,14 +480,14 @@ class Billing:
         return sorted({day for _, day in self.counts} | set(self.replies))
 
     def day(self, day: str) -> Any:
-        from decoy_local.costmodel import Day
+        from decoy_ops.costmodel import Day
 
         c = self.counts
         return Day(inbound_sms=c[("sms", day)], inbound_calls=c[("call", day)],
                    replies=self.replies[day], answered_calls=c[("answered", day)])
 
     def euros(self) -> float:
-        from decoy_local.costmodel import day_cost
+        from decoy_ops.costmodel import day_cost
 
         return sum(day_cost(self.day(d)).total for d in self.days)
 
@@ -496,7 +496,7 @@ class Billing:
 
     def missed(self) -> list[str]:
         """Every bound a day broke: budgets, allowance, the cost model's bound, sends."""
-        from decoy_local.costmodel import Defaults, day_cost, worst_case_day
+        from decoy_ops.costmodel import Defaults, day_cost, worst_case_day
 
         found = []
         defaults = Defaults(daily_reply_budget=self.reply_budget,

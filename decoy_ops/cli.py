@@ -67,7 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     t = p.add_argument_group(
         "usage triggers", "Twilio Usage Triggers, the second breaker: daily thresholds whose "
         "callback (POST /usage) turns the kill switch on. Derived from the stack's budgets "
-        "(python -m decoy_local.costmodel prints them); flags override.")
+        "(`make cost` prints them); flags override.")
     t.add_argument("--no-usage-triggers", action="store_true",
                    help="leave the account's Usage Triggers alone")
     t.add_argument("--usage-url", help="trigger callback (default: output UsageCallbackUrl)")
@@ -217,7 +217,7 @@ def run_connect(args: argparse.Namespace, aws: Aws, stack: Stack, now: float) ->
 
 def _wanted_triggers(args: argparse.Namespace, stack: Stack) -> tuple[list[connect.Trigger], str]:
     """The three daily triggers: flags, else derived from the stack's budgets."""
-    from decoy_local.costmodel import Defaults, usage_thresholds
+    from decoy_ops.costmodel import Defaults, usage_thresholds
 
     def budget(value: int | None, output: str, flag: str) -> int:
         return value if value is not None else int(stack.output(output, flag))

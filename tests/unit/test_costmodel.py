@@ -10,7 +10,8 @@ import pytest
 
 from decoy.campaigns import load_campaigns
 from decoy.segments import count_segments
-from decoy_local.costmodel import (
+from decoy_local.template import load_template, parameter_defaults
+from decoy_ops.costmodel import (
     Day,
     Defaults,
     Prices,
@@ -24,7 +25,6 @@ from decoy_local.costmodel import (
     usage_thresholds,
     worst_case_day,
 )
-from decoy_local.template import load_template, parameter_defaults
 
 
 def test_model_defaults_are_the_template_defaults():
@@ -107,4 +107,4 @@ def test_docs_cost_md_shows_exactly_what_the_model_prints():
         main()
     doc = (Path(__file__).resolve().parents[2] / "docs" / "cost.md").read_text(encoding="utf-8")
     missing = [line for line in out.getvalue().splitlines() if line and line not in doc]
-    assert missing == [], "docs/cost.md disagrees with `python -m decoy_local.costmodel`"
+    assert missing == [], "docs/cost.md disagrees with `make cost` (decoy_ops/costmodel.py)"

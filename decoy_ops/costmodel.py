@@ -1,7 +1,7 @@
 """What a day of inbound traffic costs on Twilio and AWS, and the worst case the config allows.
 
 Prices are list prices (see docs/cost.md for sources and dates); everything is a parameter.
-`python -m decoy_local.costmodel` prints the table in docs/cost.md.
+`make cost` (python -m decoy_ops.costmodel) prints the tables in docs/cost.md.
 """
 
 from __future__ import annotations
