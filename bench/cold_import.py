@@ -1,7 +1,7 @@
-"""Cold import: a fresh `python -c 'import app'` per function, as a ratio to `import boto3`.
+"""Cold import: a fresh `python -c 'import <name>.app'` per function, ratio to `import boto3`.
 
 Two settings, each timed against its own `import boto3`:
-  source    the dev interpreter importing functions/<name>/app.py (bytecode cached);
+  source    the dev interpreter importing <name>.app from functions/ (bytecode cached);
   artifact  python3.13 importing the `sam build` artifact with no bytecode writes, as
             Lambda does (/var/task is read-only), over a python3.13 venv holding only boto3.
 Run alone: python -m bench.cold_import [--runs N]
@@ -61,8 +61,8 @@ class Case:
 def source_cases() -> list[Case]:
     python = sys.executable
     return [Case("boto3", python, "boto3", FUNCTIONS),
-            Case("receiver", python, "app", FUNCTIONS / "receiver"),
-            Case("sender", python, "app", FUNCTIONS / "sender")]
+            Case("receiver", python, "receiver.app", FUNCTIONS),
+            Case("sender", python, "sender.app", FUNCTIONS)]
 
 
 def runtime_python() -> str | None:

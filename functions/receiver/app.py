@@ -3,12 +3,7 @@
 from __future__ import annotations
 
 import functools
-import sys
-from pathlib import Path
 from typing import Any
-
-if not __package__:  # imported as a top-level `app` (e.g. `cd functions/receiver; import app`)
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
 

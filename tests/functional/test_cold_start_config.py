@@ -10,7 +10,8 @@ from conftest import ROOT
 
 
 def import_app(function: str, env: dict[str, str]) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", "import app"], cwd=ROOT / "functions" / function,
+    """Import the handler module as Lambda does (Handler: <function>.app.lambda_handler)."""
+    return subprocess.run([sys.executable, "-c", f"import {function}.app"], cwd=ROOT / "functions",
                           env=env, capture_output=True, text=True, timeout=60, check=False)
 
 

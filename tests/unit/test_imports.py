@@ -9,15 +9,16 @@ import sys
 
 from conftest import ROOT
 
-PROBE = "import app, json, sys; print(json.dumps(sorted(m for m in {mods!r} if m in sys.modules)))"
+PROBE = ("import {function}.app, json, sys; "
+         "print(json.dumps(sorted(m for m in {mods!r} if m in sys.modules)))")
 HEAVY = ("twilio.rest", "twilio.http", "requests", "aiohttp", "aws_xray_sdk")
 
 
 def modules_loaded_by_import(function: str) -> list[str]:
-    """Import functions/<function>/app.py as Lambda does, in a fresh interpreter with no env."""
+    """Import <function>.app as Lambda does (from the task root), fresh interpreter, no env."""
     env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")}
-    out = subprocess.run([sys.executable, "-c", PROBE.format(mods=HEAVY)],
-                         cwd=ROOT / "functions" / function, env=env, check=True,
+    out = subprocess.run([sys.executable, "-c", PROBE.format(function=function, mods=HEAVY)],
+                         cwd=ROOT / "functions", env=env, check=True,
                          capture_output=True, text=True, timeout=60)
     return json.loads(out.stdout)
 

@@ -21,7 +21,7 @@ LAMBDA_RUNTIME = ("boto3", "botocore", "s3transfer", "jmespath", "python-dateuti
 PIN = re.compile(r"^([A-Za-z0-9_.-]+)==(\S+)")
 
 RECEIVER_CHECK = """
-import app  # the receiver's handler module, as Lambda imports it
+from receiver import app  # the receiver's handler module, as Lambda imports it
 from twilio.request_validator import RequestValidator
 assert app.lambda_handler
 params = {"CallSid": "CA1234567890ABCDE", "Caller": "+14158675309", "Digits": "1234",
@@ -35,7 +35,7 @@ except ImportError:
 """
 
 SENDER_CHECK = """
-import app  # the sender's handler module, as Lambda imports it
+from sender import app  # the sender's handler module, as Lambda imports it
 from decoy.outbound import twilio_client
 from twilio.base.exceptions import TwilioRestException  # what outbound catches
 client = twilio_client("AC" + "0" * 32, "token", "http://127.0.0.1:PORT")
@@ -65,8 +65,8 @@ def link_distribution(name: str, site: Path) -> None:
 def run_in_artifact(function: str, site: Path, code: str) -> str:
     """Run `code` in an interpreter that sees only the stdlib, the artifact and the runtime."""
     env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")}
-    env["PYTHONPATH"] = os.pathsep.join([str(FUNCTIONS / function), str(site)])
-    out = subprocess.run([sys.executable, "-S", "-c", code], cwd=FUNCTIONS / function,
+    env["PYTHONPATH"] = os.pathsep.join([str(FUNCTIONS), str(site)])  # the task root's layout
+    out = subprocess.run([sys.executable, "-S", "-c", code], cwd=FUNCTIONS,
                          env=env, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr[-3000:]
     return out.stdout.strip()

@@ -38,8 +38,8 @@ def test_template_switch_drives_the_tracer_in_both_functions():
 
 
 def test_enabled_tracer_is_the_only_way_the_receiver_loads_the_xray_sdk():
-    code = "import app, sys; print('aws_xray_sdk' in sys.modules)"
-    cwd = ROOT / "functions" / "receiver"
+    code = "import receiver.app, sys; print('aws_xray_sdk' in sys.modules)"
+    cwd = ROOT / "functions"
     off = subprocess.run([sys.executable, "-c", code], cwd=cwd, capture_output=True, text=True,
                          env={"POWERTOOLS_TRACE_DISABLED": "true", "PATH": ""}, check=True)
     on = subprocess.run([sys.executable, "-c", code], cwd=cwd, capture_output=True, text=True,
