@@ -10,8 +10,6 @@ Exits 1 if an invariant does not hold or a bound is missed.
 from __future__ import annotations
 
 import argparse
-import contextlib
-import io
 import os
 import sys
 import time
@@ -31,7 +29,7 @@ import responses  # noqa: E402
 from conftest import LambdaContext  # noqa: E402
 from twilio_fakes import FakeTwilioApi  # noqa: E402
 
-from bench import floodlib  # noqa: E402
+from bench import floodlib, function_logs  # noqa: E402
 from decoy import clock  # noqa: E402
 from decoy_ops import costmodel  # noqa: E402
 from receiver.app import lambda_handler as receive  # noqa: E402
@@ -75,16 +73,16 @@ def main(argv: list[str] | None = None) -> int:
                             messages_per_sender=args.per_sender)
     clock.now = lambda: NOW  # one fixed instant: the day cannot roll over mid-run
     started = time.perf_counter()
-    with floodlib.emulated_stack({"DAILY_REPLY_BUDGET": str(args.budget)}) as aws, \
+    # Handlers log and print EMF through powertools: to a file; the figures below are ours.
+    with function_logs.captured("flood") as logs, \
+            floodlib.emulated_stack({"DAILY_REPLY_BUDGET": str(args.budget)}) as aws, \
             responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
         twilio = FakeTwilioApi(mock)
-        # Handlers print through powertools; the figures below are the bench's own.
-        with contextlib.redirect_stdout(io.StringIO()):
-            report = floodlib.run(mix, scheduler=aws.scheduler, group=aws.stack.schedule_group,
-                                  to=DECOY, now=NOW, delay=int(aws.env["REPLY_DELAY_SECONDS"]),
-                                  budget=args.budget, receive=receive, send=send,
-                                  context=LambdaContext(), sent=twilio.sent,
-                                  threads=args.threads, container_count=args.containers)
+        report = floodlib.run(mix, scheduler=aws.scheduler, group=aws.stack.schedule_group,
+                              to=DECOY, now=NOW, delay=int(aws.env["REPLY_DELAY_SECONDS"]),
+                              budget=args.budget, receive=receive, send=send,
+                              context=LambdaContext(), sent=twilio.sent,
+                              threads=args.threads, container_count=args.containers)
         billed = billed_scenarios(args, aws, twilio)
     wall = time.perf_counter() - started
     received, fired = report.received, report.fired
@@ -111,6 +109,7 @@ def main(argv: list[str] | None = None) -> int:
           f"(this flood's {webhooks:,}: €{inbound_here:,.2f})")
     missed = print_billed(billed, args)
     print(f"  wall time: {wall:.1f} s")
+    print(logs.note())
     violations = report.violations()
     for violation in violations:
         print(f"INVARIANT BROKEN: {violation}")
@@ -142,17 +141,14 @@ def billed_scenarios(args: argparse.Namespace, aws, twilio) -> list[floodlib.Bil
          floodlib.replay_2017(floodlib.Profile2017(scale=args.replay_scale),
                               day0 + 5 * floodlib.DAY), kill_switch("off")),
     ]
-    results = []
-    with contextlib.redirect_stdout(io.StringIO()):
-        for name, events, before in scenarios:
-            results.append(floodlib.run_billed(
-                name.format(len(events)), events, scheduler=aws.scheduler,
-                group=aws.stack.schedule_group, to=DECOY,
-                delay=int(aws.env["REPLY_DELAY_SECONDS"]), receive=receive, send=send,
-                context=LambdaContext(), sent=twilio.sent, threads=args.threads,
-                container_count=args.containers, reply_budget=args.budget,
-                call_allowance=defaults.daily_answered_calls, before=before))
-    return results
+    return [floodlib.run_billed(
+        name.format(len(events)), events, scheduler=aws.scheduler,
+        group=aws.stack.schedule_group, to=DECOY,
+        delay=int(aws.env["REPLY_DELAY_SECONDS"]), receive=receive, send=send,
+        context=LambdaContext(), sent=twilio.sent, threads=args.threads,
+        container_count=args.containers, reply_budget=args.budget,
+        call_allowance=defaults.daily_answered_calls, before=before)
+        for name, events, before in scenarios]
 
 
 def print_billed(billed: list[floodlib.Billing], args: argparse.Namespace) -> list[str]:

@@ -22,6 +22,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from bench import function_logs
 from bench.report import table, title
 
 MESSAGES_PER_SENDER = 4
@@ -147,13 +148,14 @@ def main(argv: list[str] | None = None) -> None:
     from decoy_local.simulator import LocalStack as Simulated
 
     clock = Clock()
-    with tempfile.TemporaryDirectory(prefix="decoy-bench-") as tmp, \
-            local_stack(Path(tmp)) as stack:
-        instrument(stack, clock)
-        sim = Simulated.load(stack.state_file)
-        wall, latencies, statuses = blast(sim, workload(args.webhooks), args.threads)
-        outcomes = {k: int(v) for k, v in stack.functions.stats()["metrics"].items()
-                    if k in RECEIVER_OUTCOMES}
+    with tempfile.TemporaryDirectory(prefix="decoy-bench-") as tmp:
+        with local_stack(Path(tmp)) as stack:
+            instrument(stack, clock)
+            sim = Simulated.load(stack.state_file)
+            wall, latencies, statuses = blast(sim, workload(args.webhooks), args.threads)
+            outcomes = {k: int(v) for k, v in stack.functions.stats()["metrics"].items()
+                        if k in RECEIVER_OUTCOMES}
+        logs = function_logs.kept(Path(tmp) / "functions.log", "throughput")
     done = len(latencies)
     title(f"Throughput of the local stack: {done} webhooks over loopback HTTP, "
           f"{args.threads} client threads, one receiver container")
@@ -181,6 +183,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"receiver busy {receiver / wall:.0%} of the wall time; outside it (HTTP client, "
           f"gateway, event building, waiting for the one container): "
           f"{(sum(latencies) - receiver) / done * 1000:.2f} ms per webhook")
+    print(logs.note())
 
 
 if __name__ == "__main__":

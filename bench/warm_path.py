@@ -1,7 +1,7 @@
 """Warm path: handler CPU time and AWS calls per webhook, by outcome, on moto (in process).
 
 CPU is the receiver's own (parsing, signature, shield logic, botocore serialising and parsing),
-with moto's emulation of each AWS call subtracted. Logs go to /dev/null, as written.
+with moto's emulation of each AWS call subtracted. Logs are written, to a file named at the end.
 Run alone: python -m bench.warm_path [--senders N]
 """
 
@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bench import function_logs
 from bench.report import against, table, title
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -92,21 +93,6 @@ class Meter:
             client.meta.events.register(
                 "before-call.*.*", lambda model, **_: self.calls.update(
                     [f"{model.service_model.service_name}:{model.name}"]))
-
-
-@contextlib.contextmanager
-def stdout_discarded() -> Iterator[None]:
-    """Logs and EMF metrics are still serialised and written, to /dev/null."""
-    sys.stdout.flush()
-    saved = os.dup(1)
-    with open(os.devnull, "w") as null:
-        os.dup2(null.fileno(), 1)
-        try:
-            yield
-        finally:
-            sys.stdout.flush()
-            os.dup2(saved, 1)
-            os.close(saved)
 
 
 def senders(n: int, start: int) -> list[str]:
@@ -219,7 +205,7 @@ def main(argv: list[str] | None = None) -> None:
 
     logger.addHandler(outcomes)
     samples: dict[str, Sample] = {}
-    with stdout_discarded():
+    with function_logs.captured("warm-path") as logs:  # still serialised and written
         shield_open(args.senders, meter, outcomes, samples)
         budget_spent(args.senders, meter, outcomes, samples)
     forged = statistics.median(samples["forged signature"].cpu)
@@ -235,6 +221,7 @@ def main(argv: list[str] | None = None) -> None:
                      f"{cpu / forged:.2f}x", kinds])
     table(["scenario", "outcome", "n", "calls", "max", "target", "CPU us", "x forged",
            "calls by API (per webhook)"], rows)
+    print(logs.note())
 
 
 if __name__ == "__main__":
