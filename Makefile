@@ -9,7 +9,7 @@ AUDIT_VENV := .venv-audit
 INSTALL := $(PY) tools/install.py
 
 .DEFAULT_GOAL := help
-.PHONY: help run demo test test-shifted lint format build validate audit bench bench-flood bench-first-reply campaigns cost kit ops lock docs screenshots clean
+.PHONY: help run demo test test-fast test-shifted lint format build validate audit bench bench-flood bench-first-reply campaigns cost kit ops lock docs screenshots clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -39,6 +39,11 @@ demo: $(VENV)/.run-installed  ## send signed webhooks to a running `make run`
 
 test: $(VENV)/.installed  ## unit, functional and integration tests
 	$(BIN)/python -m pytest
+
+# The inner loop: the suite minus what starts processes (tests/integration: make run's stack,
+# sam, chromium), marked `stack` by tests/conftest.py. `make test` runs everything.
+test-fast: $(VENV)/.installed  ## the suite without the subprocess stack, sam or the browser (inner loop)
+	$(BIN)/python -m pytest -m "not stack" $(ARGS)
 
 screenshots: $(VENV)/.installed  ## docs/console*.png: the browser test, saving the page (needs chromium)
 	CONSOLE_SCREENSHOTS=docs $(BIN)/python -m pytest tests/integration/test_console_browser.py

@@ -27,6 +27,25 @@ from decoy_local.template import emulated_refs  # noqa: E402
 
 pytest_plugins = ("pytester",)  # tests/unit/test_log_privacy_scan.py runs an inner session
 
+
+def _share_botocore_loader() -> None:
+    """moto gives each test a new boto3 session, and each session re-reads and re-parses the
+    service models (JSON, tens of ms per client): share one read-only loader per data path."""
+    import botocore.loaders
+    import botocore.session
+
+    loaders: dict[str | None, botocore.loaders.Loader] = {}
+
+    def create_loader(search_path_string: str | None = None) -> botocore.loaders.Loader:
+        if search_path_string not in loaders:
+            loaders[search_path_string] = botocore.loaders.create_loader(search_path_string)
+        return loaders[search_path_string]
+
+    botocore.session.create_loader = create_loader
+
+
+_share_botocore_loader()
+
 REGION = "eu-west-3"
 NOW = 1_795_424_400.0  # 2026-11-23T09:00:00Z
 ACCOUNT = "123456789012"
@@ -34,6 +53,15 @@ SENDER_ARN = emulated_refs(REGION)["SenderFunction.Arn"]
 ROLE_ARN = emulated_refs(REGION)["SchedulerRole.Arn"]
 SECRETS = {"TwilioAccountSidParameter": ACCOUNT_SID, "TwilioAuthTokenParameter": AUTH_TOKEN,
            "SenderHashKeyParameter": HASH_KEY}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test under tests/integration starts processes (make run's stack, sam, chromium):
+    marked `stack`, which `make test-fast` deselects."""
+    integration = ROOT / "tests" / "integration"
+    for item in items:
+        if integration in item.path.parents:
+            item.add_marker(pytest.mark.stack)
 
 
 def pytest_report_header() -> str:
