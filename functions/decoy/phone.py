@@ -8,7 +8,12 @@ import re
 from collections.abc import Iterable
 
 _E164 = re.compile(r"\+[1-9]\d{7,14}\Z")
-_PHONE_LIKE = re.compile(r"(?<![\w+\-])(\+?\d{8,15}|0\d(?:[ .]\d\d){4})(?![\w\-])")
+# A number, its + written as is or percent-encoded (%2B, %252B: URLs that libraries log at
+# DEBUG, e.g. urllib3's request line "GET .../Messages.json?To=%2B336..."), or a French
+# national form with spaces or dots.
+_PHONE_LIKE = re.compile(
+    r"(?<![\w+\-%])((?:\+|%(?:25)?2[Bb])?\d{8,15}|0\d(?:[ .]\d\d){4})(?![\w\-])")
+_ENCODED_PLUS = re.compile(r"\A%(?:25)?2[Bb]")
 
 # National significant number prefixes of mobile ranges, for the calling codes we know.
 # Unknown codes only get the E.164 shape check; deployers extend this when they add one.
@@ -67,5 +72,6 @@ def mask(number: str) -> str:
 
 
 def mask_all(text: str) -> str:
-    """Mask every phone-looking run of digits in free text."""
-    return _PHONE_LIKE.sub(lambda m: mask(re.sub(r"[ .]", "", m.group(0))), text)
+    """Mask every phone-looking run of digits in free text, percent-encoded ones too."""
+    return _PHONE_LIKE.sub(
+        lambda m: mask(_ENCODED_PLUS.sub("+", re.sub(r"[ .]", "", m.group(0)))), text)

@@ -91,3 +91,40 @@ def test_numbers_that_are_numbers_stay_json_numbers(output):
     (line,) = lines(output)  # the line is still JSON
     assert line["at_ms"] == 1795424400000
     assert line["sender"] == MASKED
+
+
+# Issue 23.5c: with the root logger at DEBUG (Lambda's ApplicationLogLevel=DEBUG) urllib3
+# logs each request line, the sender's lookup included: `GET /2010-04-01/Accounts/AC.../
+# Messages.json?To=%2B336...` (urllib3 2.x connectionpool: '%s://%s:%s "%s %s %s" %s %s').
+@pytest.mark.parametrize("encoded", [
+    "%2B33612345678", "%2b33612345678",  # the + percent-encoded, either case
+    "%252B33612345678",  # encoded twice (a URL logged inside a URL)
+    "33612345678",  # no plus at all
+])
+def test_percent_encoded_numbers_in_a_library_request_line_are_masked(encoded):
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(MASK_NUMBERS)
+    pool = logging.getLogger("urllib3.connectionpool")
+    pool.addHandler(handler)
+    old_level = pool.level
+    pool.setLevel(logging.DEBUG)
+    try:
+        pool.debug('%s://%s:%s "%s %s %s" %s %s', "https", "api.twilio.com", 443, "GET",
+                   f"/2010-04-01/Accounts/AC{'0' * 32}/Messages.json?To={encoded}"
+                   "&PageSize=20", "HTTP/1.1", 200, None)
+    finally:
+        pool.removeHandler(handler)
+        pool.setLevel(old_level)
+    line = stream.getvalue()
+    assert "612345678" not in line and "1234567" not in line, line
+    assert "Messages.json?To=" in line and line.count("78") >= 1
+
+
+def test_mask_all_handles_encoded_forms_and_leaves_other_text():
+    from decoy.phone import mask_all
+
+    assert mask_all("To=%2B33612345678&From=%2B33939000001") == \
+        "To=+33*******78&From=+33*******01"
+    assert mask_all("PageSize=20&DateSent=2026-11-23") == "PageSize=20&DateSent=2026-11-23"
+    assert mask_all(f"AC{'0' * 32}") == f"AC{'0' * 32}"  # a SID is not a number
