@@ -45,7 +45,12 @@ def fire_due(scheduler: Any, group: str, now: float, invoke: Callable[[dict], An
     paginator = scheduler.get_paginator("list_schedules")
     for page in paginator.paginate(GroupName=group):
         for summary in page["Schedules"]:
-            detail = scheduler.get_schedule(Name=summary["Name"], GroupName=group)
+            try:
+                detail = scheduler.get_schedule(Name=summary["Name"], GroupName=group)
+            except ClientError as exc:  # deleted since listed (a STOP cancelled the reply)
+                if _not_found(exc):
+                    continue
+                raise
             if due(detail) > now:
                 continue
             order = json.loads(detail["Target"]["Input"])
@@ -58,10 +63,14 @@ def fire_due(scheduler: Any, group: str, now: float, invoke: Callable[[dict], An
             try:
                 scheduler.delete_schedule(Name=summary["Name"], GroupName=group)
             except ClientError as exc:
-                if exc.response["Error"]["Code"] != "ResourceNotFoundException":
+                if not _not_found(exc):
                     raise
             fired.append(order)
     return fired
+
+
+def _not_found(exc: ClientError) -> bool:
+    return exc.response.get("Error", {}).get("Code") == "ResourceNotFoundException"
 
 
 def _invoke_with_retries(invoke: Callable[[dict], Any], order: dict, retries: int,

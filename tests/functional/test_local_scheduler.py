@@ -68,3 +68,35 @@ def test_without_retry_a_failure_goes_straight_to_the_dead_letter(aws, lambda_co
 
     assert len(target.calls) == 1
     assert len(dead) == 1
+
+
+class Vanishing:
+    """The scheduler client, except that `gone` is deleted between listing and reading it, as
+    when the receiver's STOP (or a queued STOP the sender records) cancels a pending reply."""
+
+    def __init__(self, scheduler, group: str, gone: str):
+        self._scheduler, self._group, self._gone = scheduler, group, gone
+
+    def __getattr__(self, name):
+        return getattr(self._scheduler, name)
+
+    def get_schedule(self, **kwargs):
+        if kwargs["Name"] == self._gone:
+            self._scheduler.delete_schedule(Name=self._gone, GroupName=self._group)
+        return self._scheduler.get_schedule(**kwargs)
+
+
+def test_a_schedule_deleted_between_listing_and_reading_is_skipped(aws, lambda_context, at):
+    """Issue 23.5e: fire_due raised ResourceNotFoundException and the loop lost the tick."""
+    for sender in ("+33612345678", "+33612345679"):
+        receive(api_event("/sms", sms_form(sender, "+33939000001")), lambda_context)
+    group = aws.stack.schedule_group
+    first, _ = (s["Name"] for s in aws.scheduler.list_schedules(GroupName=group)
+                     ["Schedules"])
+    fired: list[dict] = []
+
+    done = fire_due(Vanishing(aws.scheduler, group, gone=first), group, FAR_FUTURE,
+                    fired.append)
+
+    assert done == fired and len(fired) == 1
+    assert schedules(aws) == []
