@@ -583,10 +583,11 @@ class TwilioCore:
     def fire_trigger(self, sid: str, current: str | None = None) -> Answer | None:
         """Twilio crossing a Usage Trigger's threshold: its callback gets the signed form."""
         trigger = self.trigger(sid)
+        trigger["date_fired"] = formatdate(self.now(), usegmt=True)  # as the resource says
         form = usage_form(sid, trigger["usage_category"], trigger["trigger_by"],
                           trigger["trigger_value"], current or trigger["trigger_value"],
                           account_sid=self.account_sid, recurring=trigger["recurring"],
-                          date_fired=formatdate(self.now(), usegmt=True))
+                          date_fired=trigger["date_fired"])
         return self._webhook(trigger["callback_url"], form, 15.0)
 
     def _webhook(self, url: str, form: dict[str, str], timeout: float) -> Answer | None:

@@ -233,7 +233,9 @@ def _wanted_triggers(args: argparse.Namespace, stack: Stack) -> tuple[list[conne
     return connect.wanted_triggers(
         pick["sms"] if pick["sms"] is not None else derived.sms_per_day,
         pick["calls"] if pick["calls"] is not None else derived.call_minutes_per_day,
-        pick["price"] if pick["price"] is not None else derived.price_per_day_usd), usage_url
+        pick["price"] if pick["price"] is not None else derived.price_per_day_usd,
+        stack="local" if args.local is not None else stack.name or connect.DEFAULT_STACK
+    ), usage_url
 
 
 def twilio_error(exc: TwilioException) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from decoy_ops.stack import OpsError
@@ -79,27 +80,46 @@ def describe(plan: Plan) -> list[str]:
 # twilio-python: client.usage.triggers.create(callback_url=, trigger_value=, usage_category=,
 # recurring="daily", trigger_by=, friendly_name=); update() changes only the callback and the
 # name, so a changed threshold is deleted and created again (Usage Trigger REST API docs).
+# A recurring trigger fires once per period; `date_fired` says when it last did.
 TRIGGER_PREFIX = "decoy-number "
+DEFAULT_STACK = "decoy-number"  # samconfig.toml's stack_name
+MAX_FRIENDLY_NAME = 64  # Twilio's friendly names: keep ours short enough to stay whole
+
+
+def trigger_name(stack: str, what: str) -> str:
+    """'decoy-number daily sms [decoy-paris]': the stack in the name, so two stacks on one
+    account each find their own triggers (before issue 23 every stack used one name)."""
+    room = MAX_FRIENDLY_NAME - len(TRIGGER_PREFIX) - len(what) - 3
+    return f"{TRIGGER_PREFIX}{what} [{stack[:room]}]"
+
+
+def threshold_text(value: float) -> str:
+    """The threshold exactly, as Twilio's TriggerValue string: 1234567 (not 1.23457e+06, which
+    Twilio stores as 1234570 and the next run would replace), 1234.5678, 0.00001."""
+    number = Decimal(repr(float(value)))
+    if number == number.to_integral_value():
+        return str(int(number))
+    return format(number.normalize(), "f")
 
 
 @dataclass(frozen=True)
 class Trigger:
     """One daily Usage Trigger we want: Twilio calls the stack's /usage once it is crossed."""
 
-    name: str  # friendly_name, how we recognise ours
+    name: str  # friendly_name, naming the stack (trigger_name)
     usage_category: str
     trigger_by: str  # count | usage | price
     value: float
     recurring: str = "daily"
 
 
-def wanted_triggers(sms_per_day: int, call_minutes_per_day: int,
-                    price_per_day: float) -> list[Trigger]:
+def wanted_triggers(sms_per_day: int, call_minutes_per_day: int, price_per_day: float, *,
+                    stack: str = DEFAULT_STACK) -> list[Trigger]:
     """Daily SMS count (inbound + outbound), inbound call minutes, and the day's total price."""
-    return [Trigger(TRIGGER_PREFIX + "daily sms", "sms", "count", float(sms_per_day)),
-            Trigger(TRIGGER_PREFIX + "daily call minutes", "calls-inbound", "usage",
+    return [Trigger(trigger_name(stack, "daily sms"), "sms", "count", float(sms_per_day)),
+            Trigger(trigger_name(stack, "daily call minutes"), "calls-inbound", "usage",
                     float(call_minutes_per_day)),
-            Trigger(TRIGGER_PREFIX + "daily total price", "totalprice", "price",
+            Trigger(trigger_name(stack, "daily total price"), "totalprice", "price",
                     float(price_per_day))]
 
 
@@ -111,6 +131,7 @@ class TriggerPlan:
     trigger: Trigger
     sid: str | None = None
     current: str = ""
+    fired: str = ""  # when the trigger being replaced last fired ('' = not fired)
 
 
 def _value(raw: Any) -> float | None:
@@ -121,6 +142,9 @@ def _value(raw: Any) -> float | None:
 
 
 def _ours(resource: Any, trigger: Trigger, callback_url: str) -> bool:
+    """This stack's trigger: its own name, or one calling this stack's callback URL for the same
+    category (a trigger named before names carried the stack). A trigger of another stack
+    (another callback, another name) is never touched."""
     return resource.friendly_name == trigger.name or (
         resource.callback_url == callback_url and resource.usage_category ==
         trigger.usage_category and resource.trigger_by == trigger.trigger_by)
@@ -128,7 +152,11 @@ def _ours(resource: Any, trigger: Trigger, callback_url: str) -> bool:
 
 def plan_triggers(existing: list[Any], wanted: list[Trigger], callback_url: str
                   ) -> list[TriggerPlan]:
-    """Compare the account's Usage Triggers with the wanted ones (pure, no API call)."""
+    """Compare the account's Usage Triggers with the wanted ones (pure, no API call).
+
+    Re-created (delete + create) only when the threshold, category, unit or period changed,
+    or when it already fired (silent until its period ends: re-creating re-arms it, and it
+    fires again at once if usage is still over); a callback or name is updated in place."""
     plans = []
     for trigger in wanted:
         mine = [r for r in existing if _ours(r, trigger, callback_url)]
@@ -141,14 +169,16 @@ def plan_triggers(existing: list[Any], wanted: list[Trigger], callback_url: str
         same = (first.usage_category, first.trigger_by, first.recurring or "") == \
             (trigger.usage_category, trigger.trigger_by, trigger.recurring) and \
             _value(first.trigger_value) == trigger.value
-        if not same:
+        fired = getattr(first, "date_fired", None)
+        if not same or fired:
             action = "replace"
         elif (first.callback_url, (first.callback_method or "POST").upper(),
               first.friendly_name) != (callback_url, "POST", trigger.name):
             action = "update"
         else:
             action = "keep"
-        plans.append(TriggerPlan(action, trigger, first.sid, current))
+        plans.append(TriggerPlan(action, trigger, first.sid, current,
+                                 str(fired) if fired and action == "replace" else ""))
         plans += [TriggerPlan("delete", trigger, r.sid) for r in extra]
     return plans
 
@@ -163,17 +193,21 @@ def apply_trigger(client: Any, plan: TriggerPlan, callback_url: str) -> None:
     if plan.action in ("create", "replace"):
         client.usage.triggers.create(
             callback_url=callback_url, callback_method="POST", friendly_name=trigger.name,
-            trigger_value=f"{trigger.value:g}", usage_category=trigger.usage_category,
+            trigger_value=threshold_text(trigger.value), usage_category=trigger.usage_category,
             recurring=trigger.recurring, trigger_by=trigger.trigger_by)
 
 
 def describe_trigger(plan: TriggerPlan, callback_url: str) -> str:
     t = plan.trigger
-    wanted = f"{t.usage_category} {t.trigger_by} >= {t.value:g} {t.recurring} -> {callback_url}"
+    wanted = (f"{t.usage_category} {t.trigger_by} >= {threshold_text(t.value)} {t.recurring} "
+              f"-> {callback_url}")
     if plan.action == "keep":
         return f"usage trigger '{t.name}' ({plan.sid}): already {wanted}"
     if plan.action == "create":
         return f"usage trigger '{t.name}': create {wanted}"
     if plan.action == "delete":
         return f"usage trigger '{t.name}' ({plan.sid}): delete this duplicate"
+    if plan.fired:
+        return (f"usage trigger '{t.name}' ({plan.sid}): fired {plan.fired}, re-created to "
+                f"re-arm it: {wanted}")
     return f"usage trigger '{t.name}' ({plan.sid}): {plan.current} -> {wanted}"

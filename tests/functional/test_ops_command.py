@@ -271,7 +271,8 @@ def test_connect_installs_three_daily_usage_triggers_derived_from_the_budgets(
         stack, ops, triggers):
     status, out, _ = ops("connect", DECOY)
     assert status == 0
-    assert "usage trigger 'decoy-number daily sms': create sms count >= 2500 daily" in out
+    assert ("usage trigger 'decoy-number daily sms [decoy-number]': create sms count >= 2500 "
+            "daily") in out
     assert triggers.triggers() == []  # dry run
 
     assert ops("connect", DECOY, "--apply")[0] == 0
