@@ -81,11 +81,18 @@ class Invocation:
 
 
 class Console:
-    """Readable lines for a human; numbers are always masked by the caller."""
+    """Readable lines for a human; numbers are always masked by the caller.
+
+    Its stream may go away (`make run | head`: BrokenPipeError) or stall (a pager nobody
+    reads: a write blocks, holding the lock). Then `broken` / `wedged` say so, and the stop
+    path never waits on it (see `say`).
+    """
 
     def __init__(self, stream: TextIO):
         self._stream = stream  # kept: handlers run with sys.stdout redirected
         self._lock = threading.Lock()
+        self.broken = False  # the reader closed the pipe: nothing more is written
+        self.wedged = False  # a write did not finish within `say`'s patience
 
     def line(self, kind: str, text: str) -> None:
         stamp = datetime.now().strftime("%H:%M:%S")
@@ -93,8 +100,61 @@ class Console:
 
     def write(self, text: str) -> None:
         with self._lock:
-            self._stream.write(text + "\n")
-            self._stream.flush()
+            if self.broken:
+                return
+            try:
+                self._stream.write(text + "\n")
+                self._stream.flush()
+            except BrokenPipeError:
+                self.broken = True
+                self._silence()
+
+    def say(self, text: str, patience: float = 1.0) -> None:
+        """Write, but wait at most `patience` seconds (for the lock and the write): the stop
+        path must not hang on a console nobody reads."""
+        writer = threading.Thread(target=self.write, args=(text,), daemon=True,
+                                  name="console-say")
+        writer.start()
+        writer.join(patience)
+        if writer.is_alive():
+            self.wedged = True
+
+    def _silence(self) -> None:
+        """Point the dead pipe's descriptor at /dev/null, so that the interpreter's last flush
+        does not raise again (Python docs, signal module: "Note on SIGPIPE")."""
+        with contextlib.suppress(AttributeError, OSError, ValueError):
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, self._stream.fileno())
+            os.close(devnull)
+
+
+class Shutdown:
+    """What SIGINT and SIGTERM do. The first asks the main loop to stop; the second forces the
+    exit at once (state file removed, best effort). A handler runs in the main thread between
+    two bytecodes, maybe while that thread holds a lock (an Event's, the console's, a
+    stream's): it only counts and, the second time, exits. It takes no lock (threading.Event
+    .set() takes its Condition's lock: with it, `make run` once waited for ever)."""
+
+    def __init__(self, on_force: Callable[[], None] = lambda: None,
+                 force_exit: Callable[[int], None] = os._exit):
+        self.signals = 0
+        self._on_force = on_force
+        self._force_exit = force_exit
+
+    def handler(self, signum: int, _frame: Any) -> None:
+        self.signals += 1
+        if self.signals > 1:
+            with contextlib.suppress(Exception):
+                self._on_force()
+            self._force_exit(128 + signum)
+
+    @property
+    def requested(self) -> bool:
+        return self.signals > 0
+
+    def install(self) -> None:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, self.handler)
 
 
 class Functions:
@@ -582,10 +642,9 @@ def parse_args(argv: list[str] | None = None) -> Options:
 
 def main(argv: list[str] | None = None) -> int:
     options = parse_args(argv)
-    stopping = threading.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stopping.set())
     stack = LocalStack(options)
+    shutdown = Shutdown(on_force=stack._remove_state)
+    shutdown.install()
     # A first run after an install compiles every module's bytecode: tell why it takes a while.
     stack.console.write("starting: moto (AWS), the handlers, the scheduler loop, the fake "
                         "Twilio API...")
@@ -607,13 +666,23 @@ def main(argv: list[str] | None = None) -> int:
     except BaseException:
         stack.stop()
         raise
-    while not stopping.wait(0.5):
-        pass
-    stack.console.write("stopping...")
-    started = time.monotonic()
-    stack.stop()
-    stack.console.write(f"stopped in {time.monotonic() - started:.1f} s")
-    return 0
+    try:
+        # Polled, not an Event: the signal handler must take no lock (see Shutdown). A console
+        # whose reader went away stops the stack too, as SIGPIPE would stop a plain command.
+        while not (shutdown.requested or stack.console.broken):
+            time.sleep(0.2)
+        stack.console.say("stopping...")
+        started = time.monotonic()
+    finally:
+        stack.stop()  # whatever happened above: the state file must not outlive the stack
+    stack.console.say(f"stopped in {time.monotonic() - started:.1f} s")
+    status = 1 if stack.console.broken else 0
+    if stack.console.wedged:
+        # A thread is still blocked writing to the stalled stream and holds its buffer's
+        # lock: the interpreter's final flush would wait for it (or abort). Nothing is left
+        # to clean up.
+        os._exit(status)
+    return status
 
 
 if __name__ == "__main__":
