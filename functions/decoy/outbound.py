@@ -121,6 +121,11 @@ def _send(client: Any, params: dict[str, str], started: float) -> dict[str, Any]
         if never_reached_twilio(exc):
             raise TransientSendError(type(exc).__name__) from None
         return _resolve(client, params, started, type(exc).__name__)
+    except Exception as exc:  # whatever else fails: the request may have left
+        # e.g. a 2xx whose JSON is not a message object (null, [], "OK", 201): twilio's
+        # MessageInstance raises AttributeError on it. Twilio may have created the message:
+        # only its list can say, so it decides, never a blind retry (issue 23.5a).
+        return _resolve(client, params, started, f"answer not a message ({type(exc).__name__})")
     if not getattr(message, "sid", None):  # an empty 2xx: created or not, we cannot tell
         return _resolve(client, params, started, "answer without a sid")
     return {"outcome": Outcome.Sent, "message_sid": message.sid}

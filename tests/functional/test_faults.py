@@ -294,6 +294,13 @@ TWILIO_FAULTS = {
                                                        "Sent", 1, 1, lookups=1),
     "2xx with an empty body, nothing created": TwilioFault(("garble", "", False), 1, "Sent",
                                                            2, 1, retried=1, lookups=1),
+    # JSON that is not a message object: twilio raises AttributeError (issue 23.5a).
+    "201 with JSON null after creating it": TwilioFault(("garble", "null", True), 1, "Sent",
+                                                        1, 1, lookups=1),
+    "201 with JSON [] after creating it": TwilioFault(("garble", "[]", True), 1, "Sent", 1, 1,
+                                                      lookups=1),
+    "2xx with JSON \"OK\", nothing created": TwilioFault(("garble", '"OK"', False), 1, "Sent",
+                                                         2, 1, retried=1, lookups=1),
     "21211 invalid To": TwilioFault(("status", 400, 21211), 1, "SendFailed", 1, 0),
     "21610 opted out": TwilioFault(("status", 400, 21610), 1, "SendFailed", 1, 0),
     "21408 no geo permission": TwilioFault(("status", 400, 21408), 1, "SendFailed", 1, 0),

@@ -10,6 +10,7 @@ import itertools
 import os
 from pathlib import Path
 
+import pytest
 from aws_faults import THROTTLED
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -36,6 +37,10 @@ CREATE_ANSWERS = {
     "200 HTML after creating it": lambda api: api.garble_next(created=True),
     "201 cut JSON after creating it": lambda api: api.garble_next('{"sid":', 201, created=True),
     "200 empty, nothing created": lambda api: api.garble_next("", created=False),
+    # JSON that is not a message object: twilio's MessageInstance raises AttributeError.
+    "201 JSON null after creating it": lambda api: api.garble_next("null", 201, created=True),
+    "201 JSON [] after creating it": lambda api: api.garble_next("[]", 201, created=True),
+    "200 JSON \"OK\", nothing created": lambda api: api.garble_next('"OK"', created=False),
     "read timeout, nothing created": lambda api: api.drop_next(ReadTimeout("x")),
     "read timeout after creating it": lambda api: api.drop_next(ReadTimeout("x"),
                                                                 accepted=True),
@@ -104,3 +109,35 @@ def test_one_order_gets_at_most_one_sms_and_a_lost_one_is_visible(
         metrics = telemetry.metrics()
         assert dead_letters or any(metrics[name] for name in VISIBLE), (creates, lists, faults,
                                                                         metrics)
+
+
+def order_for(to: str) -> dict:
+    return {"v": 1, "campaign": "fr", "to": to, "sid": new_sid(),
+            "sender_key": sender_key(to, b"test-hash-key-for-hmac")}
+
+
+def deliver_with_lambda_retries(order: dict, context) -> None:
+    for _attempt in range(1 + LAMBDA_ASYNC_RETRIES):
+        try:
+            send(order, context)
+            return
+        except Exception:  # noqa: S112 - Lambda retries whatever the handler raised
+            continue
+
+
+@pytest.mark.parametrize("body", ["null", "[]", '"OK"', "201", "true", "{}"])
+@pytest.mark.parametrize("created", [True, False], ids=["created", "not created"])
+def test_a_2xx_json_answer_that_is_not_a_message_is_settled_by_asking_twilio(
+        body, created, aws, twilio_api, telemetry, lambda_context, at):
+    """Issue 23.5a: twilio's MessageInstance raised AttributeError on such a payload, which
+    the sender did not treat as ambiguous: the error escaped, Lambda retried, and a message
+    Twilio had created was sent a second time."""
+    to = f"+336{next(_numbers)}"
+    twilio_api.garble_next(body, 201, created=created)
+
+    deliver_with_lambda_retries(order_for(to), lambda_context)
+
+    assert len([m for m in twilio_api.sent if m["To"] == to]) == 1
+    metrics = telemetry.metrics()
+    assert metrics["Sent"] == 1
+    assert metrics["SendResolved" if created else "SendRetried"] == 1
