@@ -244,15 +244,16 @@ def test_the_ops_command_connects_counts_and_kills_the_local_stack(running):
     planned = ops(running, "connect")
     assert planned.returncode == 0, planned.stderr
     assert f"sms_url: https://demo.twilio.com/welcome/sms/reply -> {sms_url}" in planned.stdout
-    assert f"dry run: {len(stack.campaigns)} number(s) and 3 usage trigger(s) would change" \
+    pool = {n["number"] for c in stack.campaigns for n in c["numbers"]}  # retired ones too
+    assert f"dry run: {len(pool)} number(s) and 3 usage trigger(s) would change" \
         in planned.stdout
     assert {n["sms_url"] for n in twilio_numbers(stack)} == {DEMO_SMS_URL}
 
     applied = ops(running, "connect", "--apply")
     assert applied.returncode == 0, applied.stderr
-    assert f"applied: {len(stack.campaigns)} number(s)" in applied.stdout
+    assert f"applied: {len(pool)} number(s)" in applied.stdout
     numbers = {n["phone_number"]: n for n in twilio_numbers(stack)}
-    assert set(numbers) == {c["number"] for c in stack.campaigns}
+    assert set(numbers) == pool
     assert {(n["sms_url"], n["sms_method"], n["voice_url"], n["voice_method"])
             for n in numbers.values()} == {(sms_url, "POST", voice_url, "POST")}
     assert sorted((t["usage_category"], t["recurring"], t["callback_url"])
