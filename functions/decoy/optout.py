@@ -77,7 +77,7 @@ def record_queued_opt_out(event: dict[str, Any], ddb: Any, scheduler: Any, table
         return {"outcome": Outcome.InvalidOrder}
     pending = shield.record_opt_out(ddb, table, key, now, opt_out_seconds)
     cancelled = sum(cancel_reply(scheduler, group, s) for s in pending)
-    try:
+    try:  # only once recorded: the sender reads the marker, then DynamoDB (outbound._deliver)
         scheduler.delete_schedule(Name=marker_name(key), GroupName=group)
     except ClientError as exc:
         if exc.response["Error"]["Code"] != "ResourceNotFoundException":

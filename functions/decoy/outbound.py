@@ -250,10 +250,14 @@ def _deliver(campaign: Campaign, order: ReplyOrder, rt: Runtime, secrets: Secret
             return {"outcome": Outcome.KillSwitch}
     except GetParameterError:
         raise TransientSendError("kill switch unreadable") from None  # never a silent drop
-    if shield.is_opted_out(rt.dynamodb, table, order.sender_key, now):
-        return {"outcome": Outcome.OptedOut}
     # A STOP that DynamoDB could not record waits in Scheduler; unsure = raise, never send.
+    # The marker first, DynamoDB second: the queued STOP is recorded in DynamoDB *before* its
+    # marker is deleted (optout.record_queued_opt_out), so whenever it fires, one of the two
+    # reads sees it. In the other order it could be recorded just after the DynamoDB read
+    # and its marker deleted just before the Scheduler read: both missed (issue 23.5b).
     if optout.opt_out_pending(rt.scheduler, delivery.schedule_group_name, order.sender_key):
+        return {"outcome": Outcome.OptedOut}
+    if shield.is_opted_out(rt.dynamodb, table, order.sender_key, now):
         return {"outcome": Outcome.OptedOut}
     client = twilio_client(secrets.account_sid, secrets.auth_token, delivery.twilio_api_base_url)
     params = message_params(campaign, order.to, delivery.status_callback_url, order.text,

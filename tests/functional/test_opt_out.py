@@ -189,3 +189,39 @@ def test_a_stop_neither_dynamodb_nor_scheduler_can_take_is_counted_and_logged_as
     assert response["statusCode"] == 200
     assert telemetry.metrics()["OptOutFailed"] == 1  # the fail-closed alarm watches it
     assert telemetry.log("opt-out lost: neither recorded nor queued")["level"] == "ERROR"
+
+
+def test_a_queued_stop_recorded_between_the_senders_two_checks_still_stops_the_reply(
+        aws, twilio_api, lambda_context, at):
+    """Issue 23.5b. A STOP queued during a DynamoDB outage fires (record the opt-out, then
+    delete the marker) while the sender is checking. Whichever check the sender makes first,
+    the STOP is recorded right after it: the sender must still refuse. With DynamoDB's
+    opt-out read first and the marker second, both were missed and the reply went out."""
+    from decoy import optout, runtime
+    from decoy.settings import ScheduleTarget
+
+    receive(api_event("/sms", sms_form(HARASSER, DECOY)), lambda_context)
+    (order,) = schedule_inputs(aws)
+    key = sender_key(HARASSER, HASH_KEY.encode())
+    at(NOW + 300)
+    optout.queue_opt_out(aws.scheduler, ScheduleTarget.from_env(), key, "SM" + "f" * 32,
+                         NOW + 300)
+    queued = {"v": 1, "kind": "opt_out", "sender_key": key, "sid": "SM" + "f" * 32}
+    rt, fired = runtime.get(), []
+
+    def the_queued_stop_fires(model, **_):
+        name = f"{model.service_model.service_name}:{model.name}"
+        if not fired and name in ("dynamodb:GetItem", "scheduler:GetSchedule"):
+            fired.append(name)
+            optout.record_queued_opt_out(queued, aws.dynamodb, aws.scheduler,
+                                         aws.stack.table_name, aws.stack.schedule_group,
+                                         NOW + 300, rt.settings.limits.opt_out_seconds)
+
+    for client in (rt.dynamodb, rt.scheduler):
+        client.meta.events.register("after-call.*.*", the_queued_stop_fires)
+
+    result = send(order, lambda_context)
+
+    assert fired, "the sender made neither check"
+    assert (result["outcome"], twilio_api.sent) == ("OptedOut", [])
+    assert opted_out(aws, HARASSER, NOW + 300)
