@@ -104,6 +104,9 @@ docs: $(VENV)/.installed  ## refresh the docs' generated blocks: a real make run
 cost: $(VENV)/.run-installed  ## the cost model's tables and worst case per day (docs/cost.md shows them)
 	$(BIN)/python -m decoy_ops.costmodel $(ARGS)
 
+preflight: $(VENV)/.run-installed  ## before and after a deploy: one line per check (ARGS=--local: make run's stack)
+	$(BIN)/python -m decoy_ops preflight $(ARGS)
+
 ops: $(VENV)/.run-installed  ## operate the deployed stack: ARGS="connect|stats|kill-switch on|off|status"
 	$(BIN)/python -m decoy_ops $(ARGS)
 

@@ -17,6 +17,13 @@ GET|POST /2010-04-01/Accounts/<AccountSid>/IncomingPhoneNumbers/<PN sid>.json
                                                         what `python -m decoy_ops connect` calls
 GET|POST /2010-04-01/Accounts/<AccountSid>/Usage/Triggers.json                 list, create
 GET|POST|DELETE /2010-04-01/Accounts/<AccountSid>/Usage/Triggers/<UT sid>.json
+GET  /2010-04-01/Accounts/<AccountSid>.json            the account (its `type`: Full or Trial)
+GET  /v1/Services, /v1/Services/<MG sid>/PhoneNumbers   Messaging Services and their senders
+                                                        (messaging.twilio.com)
+GET  /v1/Messaging/GeoPermissions?CountryCode=FR        SMS geo permissions
+                                                        (accounts.twilio.com; 404 until a
+                                                        test sets `geo_permissions`)
+                                                        what `decoy_ops preflight` reads
 The HTTP server adds:
 GET  /_local/outbox                                     every message accepted, as JSON
 GET  /_local/numbers                                    the owned numbers and their webhooks
@@ -78,6 +85,10 @@ API = r"/2010-04-01/Accounts/(AC[0-9a-fA-F]{32})/"
 MESSAGES_PATH = re.compile(API + r"Messages(?:/(SM[0-9a-fA-F]{32}))?\.json\Z")
 NUMBERS_PATH = re.compile(API + r"IncomingPhoneNumbers(?:/(PN[0-9a-fA-F]{32}))?\.json\Z")
 TRIGGERS_PATH = re.compile(API + r"Usage/Triggers(?:/(UT[0-9a-fA-F]{32}))?\.json\Z")
+ACCOUNT_PATH = re.compile(r"/2010-04-01/Accounts/(AC[0-9a-fA-F]{32})\.json\Z")
+# messaging.twilio.com and accounts.twilio.com: the account is the Basic auth user's.
+SERVICES_PATH = re.compile(r"/v1/Services(?:/(MG[0-9a-fA-F]{32})/PhoneNumbers)?\Z")
+GEO_PATH = re.compile(r"/v1/Messaging/GeoPermissions\Z")
 # Form name -> resource field, for create (all) and update (the callback and the name only).
 TRIGGER_FIELDS = {"CallbackUrl": "callback_url", "CallbackMethod": "callback_method",
                   "FriendlyName": "friendly_name", "TriggerValue": "trigger_value",
@@ -238,6 +249,11 @@ class TwilioCore:
         self.post: Callable[..., Answer] = post_form  # how Twilio's webhooks leave the fake
         self._numbers: dict[str, dict[str, Any]] = {}  # E.164 -> IncomingPhoneNumber
         self._triggers: dict[str, dict[str, Any]] = {}  # UT sid -> UsageTrigger
+        self.account_type = "Full"  # "Trial" for an account not upgraded
+        self._services: dict[str, dict[str, Any]] = {}  # MG sid -> Messaging Service
+        self._service_numbers: dict[str, list[str]] = {}  # MG sid -> its senders (E.164)
+        # ISO country -> SMS allowed; None: the API answers 404 (what it cannot tell)
+        self.geo_permissions: dict[str, bool] | None = None
         self._callbacks_without_query = 0
         self._lock = threading.RLock()
         self._on_message = on_message
@@ -359,6 +375,20 @@ class TwilioCore:
                 **fields}
             return sid
 
+    def add_service(self, numbers: list[str], *, use_inbound_webhook_on_number: bool = False,
+                    inbound_request_url: str = "https://example.org/inbound") -> str:
+        """A Messaging Service holding these numbers as senders; returns its sid. Unless
+        `use_inbound_webhook_on_number`, its inbound URL wins over the numbers' own."""
+        with self._lock:
+            sid = new_sid("MG")
+            self._services[sid] = {
+                "sid": sid, "account_sid": self.account_sid, "friendly_name": f"service {sid[-4:]}",
+                "inbound_request_url": inbound_request_url, "inbound_method": "POST",
+                "use_inbound_webhook_on_number": use_inbound_webhook_on_number,
+                "url": f"https://messaging.twilio.com/v1/Services/{sid}"}
+            self._service_numbers[sid] = list(numbers)
+            return sid
+
     # -- the REST API ---------------------------------------------------------------------
 
     def authorized(self, header: str, account_sid: str) -> bool:
@@ -376,7 +406,7 @@ class TwilioCore:
         routes = {"messages": MESSAGES_PATH, "numbers": NUMBERS_PATH, "triggers": TRIGGERS_PATH}
         found = [(name, m) for name, pattern in routes.items() if (m := pattern.fullmatch(path))]
         if not found:
-            return _not_found()
+            return self._other(method, path, query, authorization)
         ((resource, match),) = found
         account, sid = match.groups()
         with self._lock:
@@ -385,6 +415,40 @@ class TwilioCore:
             return _json(401, _error(20003, "Authenticate", 401))
         route = getattr(self, f"_{resource}_{method.lower()}", None)
         return route(path, sid, query, form) if route else _not_found()
+
+    def _other(self, method: str, path: str, query: dict[str, str], authorization: str
+               ) -> Reply:
+        """The account itself, Messaging Services and geo permissions: reads only."""
+        account = ACCOUNT_PATH.fullmatch(path)
+        services, geo = SERVICES_PATH.fullmatch(path), GEO_PATH.fullmatch(path)
+        if method != "GET" or not (account or services or geo):
+            return _not_found()
+        if not self.authorized(authorization, account.group(1) if account else self.account_sid):
+            return _json(401, _error(20003, "Authenticate", 401))
+        with self._lock:
+            if account:
+                return _json(200, {"sid": self.account_sid, "type": self.account_type,
+                                   "status": "active", "friendly_name": "My first account"})
+            if geo:
+                return self._geo(query)
+            sid = services.group(1)
+            if sid is None:
+                return _json(200, _v1_page("services", list(self._services.values()), path))
+            if sid not in self._services:
+                return _not_found()
+            senders = [{"sid": number_sid(n), "service_sid": sid, "phone_number": n,
+                        "account_sid": self.account_sid}
+                       for n in self._service_numbers[sid]]
+            return _json(200, _v1_page("phone_numbers", senders, path))
+
+    def _geo(self, query: dict[str, str]) -> Reply:
+        if self.geo_permissions is None:
+            return _not_found()
+        wanted = [c for c in query.get("CountryCode", "").split(",") if c] or \
+            sorted(self.geo_permissions)
+        return _json(200, {"permissions": [
+            {"country_code": c, "type": "country", "enabled": self.geo_permissions.get(c, False),
+             "error_code": 0, "error_messages": []} for c in wanted]})
 
     def _messages_post(self, _path: str, sid: str | None, _query: dict[str, str],
                        form: dict[str, str]) -> Reply:
@@ -684,6 +748,13 @@ def _page(key: str, found: list[dict[str, Any]], path: str,
     return {key: found[:size], "page": 0, "page_size": size, "start": 0,
             "end": max(min(len(found), size) - 1, 0), "uri": path, "first_page_uri": path,
             "next_page_uri": None, "previous_page_uri": None}
+
+
+def _v1_page(key: str, found: list[dict[str, Any]], path: str) -> dict[str, Any]:
+    """One page (the only one) of a list, as the v1 APIs page it (`meta.key`)."""
+    return {key: found, "meta": {"page": 0, "page_size": 50, "first_page_url": path,
+                                 "previous_page_url": None, "url": path, "next_page_url": None,
+                                 "key": key}}
 
 
 def _missing_field(form: dict[str, str]) -> tuple[int, str, int] | None:

@@ -100,6 +100,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=run_stats)
 
     p = commands.add_parser(
+        "preflight", parents=[common], epilog=EPILOG,
+        help="check everything a first deploy needs, before and after it (one line each)",
+        description="One line per check: ✓ ok, ✗ what to do, – skipped (not applicable "
+                    "yet, or no local equivalent). Exit status 1 when any check fails. Run it "
+                    "before `sam deploy` and again after `connect --apply`.")
+    p.add_argument("--twilio-api-base-url",
+                   help="another Twilio REST API, e.g. the local fake (http://127.0.0.1:PORT)")
+    p.set_defaults(run=run_preflight)
+
+    p = commands.add_parser(
         "kill-switch", parents=[common], epilog=EPILOG,
         help="turn the kill switch on or off, or show it",
         description="on: nothing new is scheduled (within KillSwitchCacheSeconds) and no "
@@ -117,6 +127,10 @@ class Aws:
     def __init__(self, region: str | None):
         self._region = region
         self._clients: dict[str, Any] = {}
+
+    @property
+    def region(self) -> str | None:
+        return self._region
 
     def __call__(self, service: str) -> Any:
         if service not in self._clients:
@@ -213,6 +227,35 @@ def run_connect(args: argparse.Namespace, aws: Aws, stack: Stack, now: float) ->
     except OSError as exc:  # requests' connection errors: wrong --twilio-api-base-url, offline
         raise OpsError(f"Twilio API unreachable: {type(exc).__name__}") from None
     return 1 if any(p.sid is None for p in plans) else 0
+
+
+def run_preflight(args: argparse.Namespace, aws: Aws, stack: Stack, now: float) -> int:
+    from decoy.outbound import twilio_client
+    from decoy_ops import preflight
+
+    local_run = args.local is not None
+    base_url = args.twilio_api_base_url
+
+    def client(sid: str, token: str) -> Any:
+        made = twilio_client(sid, token, base_url)
+        return preflight.local_twilio(made, base_url) if base_url else made
+
+    def credentials(name: Callable[[str], str]) -> tuple[str, str]:
+        return connect.twilio_credentials(aws("ssm"), lambda: name("TwilioAccountSidParameter"),
+                                          lambda: name("TwilioAuthTokenParameter"))
+
+    trigger_args = argparse.Namespace(
+        usage_url=None, daily_reply_budget=None, daily_call_budget=None, sms_per_day=None,
+        call_minutes_per_day=None, price_per_day=None, local=args.local)
+    configured = samconfig_defaults()["region"]
+    checks = preflight.run(preflight.Setup(
+        aws=aws, stack=stack, region=aws.region or "", samconfig_region=configured,
+        twilio=client, credentials=credentials, load_campaigns=load_campaigns, local=local_run,
+        connect_command='make ops ARGS="connect --local --apply"' if local_run
+        else 'make ops ARGS="connect --apply"',
+        wanted_triggers=lambda: _wanted_triggers(trigger_args, stack)))
+    print("\n".join(preflight.render(checks)))
+    return 1 if any(c.status == preflight.FAIL for c in checks) else 0
 
 
 def _wanted_triggers(args: argparse.Namespace, stack: Stack) -> tuple[list[connect.Trigger], str]:

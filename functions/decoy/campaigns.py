@@ -71,6 +71,17 @@ SPOKEN_CHARS_PER_SECOND = 10
 _FRENCH_MOBILE = ("+336", "+337")
 REPLY = "reply"
 HELP = "help"
+# The example numbers campaigns.json ships with: nobody owns them, a deploy must replace them
+# (tests/unit/test_campaigns.py keeps this list equal to the shipped file's numbers). Ofcom
+# keeps 07700 900000-900999 for drama: never a real UK number.
+PLACEHOLDER_NUMBERS = frozenset({"+33939000001", "+33939000002", "+3228000003", "+3228000005",
+                                 "+3228000006", "+3228000007", "+447700900004"})
+_DRAMA_RANGE = re.compile(r"\+447700900\d{3}\Z")
+
+
+def is_placeholder(number: str) -> bool:
+    """An example number shipped in campaigns.json (or a UK drama number): not deployable."""
+    return number in PLACEHOLDER_NUMBERS or bool(_DRAMA_RANGE.fullmatch(number))
 
 
 @dataclass(frozen=True)
@@ -553,6 +564,12 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     for campaign in campaigns:
         print("\n".join(describe(campaign)))
+    examples = [n for n in campaigns.numbers() if is_placeholder(n)]
+    if examples:
+        print(f"warning: {len(examples)} example number(s) shipped with the project "
+              f"({', '.join(examples)}): fine for `make run`, but a deploy needs numbers you "
+              "bought (docs/deploy.md, section 2); `make preflight` refuses them",
+              file=sys.stderr)
     return 0
 
 

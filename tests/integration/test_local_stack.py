@@ -236,6 +236,18 @@ def test_a_flood_of_distinct_senders_stops_at_the_daily_budget(running):
     assert metrics["BlockedBudget"] >= 1
 
 
+def test_preflight_local_says_what_is_left_before_connect(running):
+    checked = ops(running, "preflight")
+
+    assert checked.returncode == 1, checked.stdout + checked.stderr
+    failed = [line for line in checked.stdout.splitlines() if line.startswith("✗")]
+    assert [line.split(":")[0] for line in failed] == ["✗ numbers point at this stack",
+                                                      "✗ usage triggers"]
+    assert all('`make ops ARGS="connect --local --apply"`' in line for line in failed)
+    assert "– python3.13: needed for a real deploy only" in checked.stdout  # skipped, not ✗
+    assert "✓ secret TwilioAuthTokenParameter: /decoy/twilio/auth-token stored" in checked.stdout
+
+
 def test_the_ops_command_connects_counts_and_kills_the_local_stack(running):
     stack = running.stack
     decoy = stack.decoy_number()
@@ -280,6 +292,16 @@ def test_the_ops_command_connects_counts_and_kills_the_local_stack(running):
         restored = ops(running, "kill-switch", "off")
     assert restored.returncode == 0, restored.stderr
     assert "off: replies are scheduled and sent normally" in restored.stdout
+
+
+def test_preflight_local_passes_once_connected(running):
+    checked = ops(running, "preflight")  # after the test above: connect --local --apply
+
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "✗" not in checked.stdout
+    assert "✓ numbers point at this stack" in checked.stdout
+    assert "✓ usage triggers: 3 daily trigger(s)" in checked.stdout
+    assert checked.stdout.splitlines()[-1].startswith("all ")
 
 
 def test_ctrl_c_stops_the_stack_cleanly_and_the_console_never_shows_a_number(running):

@@ -561,3 +561,22 @@ def test_the_docs_state_the_monthly_cost_of_the_per_number_metrics():
     assert f"| the shipped campaigns | {numbers} | {shipped} | ${shipped * per_metric:.2f} |" in doc
     assert f"| one campaign at the cap | {MAX_NUMBERS_PER_CAMPAIGN} | {capped} | " \
            f"${capped * per_metric:.2f} |" in doc
+
+
+def test_every_shipped_number_is_a_known_placeholder_and_make_campaigns_warns(capsys):
+    from decoy.campaigns import PLACEHOLDER_NUMBERS, is_placeholder
+
+    shipped = load_campaigns(DEFAULT_FILE).numbers()
+    assert set(shipped) == set(PLACEHOLDER_NUMBERS)  # a new example number joins the list
+    assert is_placeholder("+447700900123") and not is_placeholder("+33939123456")
+    assert main([str(DEFAULT_FILE)]) == 0
+    err = capsys.readouterr().err
+    assert f"warning: {len(shipped)} example number(s) shipped with the project" in err
+    assert "`make preflight` refuses them" in err
+
+
+def test_make_campaigns_does_not_warn_about_bought_numbers(tmp_path, capsys):
+    path = tmp_path / "mine.json"
+    path.write_text(json.dumps(document(changed("number", "+33939123456"))), encoding="utf-8")
+    assert main([str(path)]) == 0
+    assert "warning" not in capsys.readouterr().err
