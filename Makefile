@@ -37,7 +37,8 @@ run: $(VENV)/.run-installed  ## the whole service locally: moto, handlers, sched
 demo: $(VENV)/.run-installed  ## send signed webhooks to a running `make run`
 	$(BIN)/python -m decoy_local.simulator demo $(ARGS)
 
-test: $(VENV)/.installed  ## unit, functional and integration tests
+# .venv-sam: tests/integration/test_deploy_guide.py checks the guide's sam commands with it.
+test: $(VENV)/.installed $(SAM_VENV)/.installed  ## unit, functional and integration tests
 	$(BIN)/python -m pytest
 
 # The inner loop: the suite minus what starts processes (tests/integration: make run's stack,

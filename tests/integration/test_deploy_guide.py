@@ -38,7 +38,7 @@ SECRET_PARAMETERS = ("TwilioAccountSidParameter", "TwilioAuthTokenParameter",
 SSM_NAMES = {DEFAULTS[p] for p in TEMPLATE["Parameters"] if p.endswith("Parameter")}
 AWS_GLOBAL_OPTIONS = {"--region", "--output", "--query", "--profile", "--no-cli-pager"}
 SAM_COMMANDS = {"build", "deploy", "validate", "delete", "logs"}
-OPS_COMMANDS = {"connect", "stats", "kill-switch"}
+OPS_COMMANDS = {"connect", "stats", "kill-switch", "preflight"}
 RUN_TIMEOUT = 120
 
 
@@ -201,7 +201,8 @@ def check(command: Command) -> None:
         if importlib.util.find_spec(args[2].split(".")[0]) is None:
             pytest.skip(f"{args[2]} is not on this branch yet")
     elif program == "read":
-        assert args[1] == "-rs" and re.fullmatch(r"[A-Z_]+", args[2])
+        # -p: the prompt says what it waits for (input hidden, nothing else would)
+        assert args[1] == "-rsp" and args[2].strip() and re.fullmatch(r"[A-Z_]+", args[3])
     elif program == "git":
         assert args[1] == "clone"
     elif program != "cd":
@@ -281,6 +282,17 @@ def test_every_aws_command_names_the_stacks_region():
             assert options(args[3:]).get("--region") == [REGION], command.text
         elif args[0] == ".venv-sam/bin/sam" and args[1] in ("logs", "delete"):
             assert options(args[2:]).get("--region") == [REGION], command.text
+
+
+def test_guide_runs_preflight_first_and_again_before_the_first_real_test():
+    texts = [c.text.split("  #")[0].strip() for c in COMMANDS]
+    runs = [i for i, t in enumerate(texts) if t == "make preflight"]
+    assert len(runs) == 2, runs
+    assert runs[0] < texts.index("make build")
+    assert runs[1] > texts.index('make ops ARGS="connect --apply"')
+    guide = GUIDE.read_text(encoding="utf-8")
+    assert guide.index("Cap the money") < guide.index("## 4. Put the secrets")
+    assert "python3.13" in guide.split("## 2.")[0]
 
 
 def test_guide_connects_with_a_dry_run_then_applies():
