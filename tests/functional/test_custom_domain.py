@@ -1,8 +1,10 @@
 """Webhooks through a custom domain: the route is API Gateway's routeKey, the signed URL is public.
 
-Behind an API mapping key (`https://hooks.example.org/decoy/sms`) the path the function sees
-keeps the key (`rawPath` = `/decoy/sms`) while `routeKey` stays `POST /sms` (FACTS.md); the
-signature covers the URL Twilio called, mapping key included.
+Behind an API mapping key (`https://hooks.example.org/decoy/sms`) `routeKey` stays
+`POST /sms`. These tests take the shape where `rawPath` keeps the key (`/decoy/sms`, as
+community reports say) with no PublicWebhookBaseUrl; AWS's own page says rawPath lacks it:
+tests/functional/test_public_webhook_url.py covers both shapes with the setting (FACTS.md,
+corrected 2026-12-04). The signature covers the URL Twilio called, mapping key included.
 """
 
 from __future__ import annotations
