@@ -94,8 +94,9 @@ def trigger_name(stack: str, what: str) -> str:
 
 
 def threshold_text(value: float) -> str:
-    """The threshold exactly, as Twilio's TriggerValue string: 1234567 (not 1.23457e+06, which
-    Twilio stores as 1234570 and the next run would replace), 1234.5678, 0.00001."""
+    """The threshold exactly, as Twilio's TriggerValue string: 1234567, 1234.5678, 0.00001.
+    `{value:g}` sent 1.23457e+06: not the threshold asked for, and never equal to it on the
+    next run, so every `connect --apply` deleted and re-created the trigger."""
     number = Decimal(repr(float(value)))
     if number == number.to_integral_value():
         return str(int(number))
