@@ -23,8 +23,15 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from decoy import clock, controls
-from decoy.outcomes import BOOKKEEPING, Metric, Outcome, metric_sentences, status_metric
-from decoy.phone import mask, mask_all
+from decoy.outcomes import (
+    BOOKKEEPING,
+    Metric,
+    Outcome,
+    french_typography,
+    metric_sentences,
+    status_metric,
+)
+from decoy.phone import MOBILE_PREFIXES, international, mask, mask_all
 from decoy_local.gateway import Control, Gateway, Target
 from decoy_local.simulator import (
     LocalStack,
@@ -71,6 +78,8 @@ class ConsoleError(ValueError):
 def strings(lang: str) -> dict[str, str]:
     """The page's texts in `lang` (en or fr)."""
     table = json.loads((STATIC / "strings.json").read_text(encoding="utf-8"))
+    if lang == "fr":  # a narrow no-break space before : ; ! ? (decoy.outcomes)
+        return {key: french_typography(value) for key, value in table[lang].items()}
     return table[lang]
 
 
@@ -151,8 +160,7 @@ class WebConsole:
         first_code = self.stack.campaigns[0]["allowed_country_codes"][0]
         values.update(
             lang=lang, other_lang="fr" if lang == "en" else "en", campaign_options=options,
-            example_number=html.escape(f"+{first_code}{'6' if first_code == '33' else '4'}"
-                                       "12345678"),
+            example_number=html.escape(example_number(first_code)),
             flood_default=str(FLOOD_DEFAULT), flood_max=str(FLOOD_MAX),
             strings_json=html.escape(json.dumps({**text, "outcomes": metric_sentences(lang)},
                                                 ensure_ascii=False)))
@@ -195,19 +203,25 @@ class WebConsole:
 
     def sms(self, request: Any) -> tuple[int, dict[str, Any]]:
         """The typed message, as Twilio's signed 'message comes in' webhook."""
-        campaign, sender = self._campaign(request), _number(request)
+        campaign = self._campaign(request)
+        typed, sender = _number(request, campaign)
+        if sender is None:
+            return 200, _bad_number(campaign)
         body = _field(request, "body", MAX_BODY, default="salut, ça va ?")
         forged = bool(request.get("forged"))
         before = stats(self.stack)
         answer = send_sms(self.stack, sender, campaign["number"], body, forged=forged)
-        return 200, self._answer(answer.status, answer.body, before)
+        return 200, self._answer(answer.status, answer.body, before, typed, sender)
 
     def call(self, request: Any) -> tuple[int, dict[str, Any]]:
         """A call, as Twilio's signed 'call comes in' webhook."""
-        campaign, caller = self._campaign(request), _number(request)
+        campaign = self._campaign(request)
+        typed, caller = _number(request, campaign)
+        if caller is None:
+            return 200, _bad_number(campaign)
         before = stats(self.stack)
         answer = send_call(self.stack, caller, campaign["number"])
-        return 200, self._answer(answer.status, answer.body, before)
+        return 200, self._answer(answer.status, answer.body, before, typed, caller)
 
     def flood(self, request: Any) -> tuple[int, dict[str, Any]]:
         """`count` distinct random senders text the decoy once each (127.0.0.1 only)."""
@@ -252,12 +266,17 @@ class WebConsole:
 
     # -- helpers ------------------------------------------------------------------------
 
-    def _answer(self, status: int, body: str, before: dict[str, Any]) -> dict[str, Any]:
+    def _answer(self, status: int, body: str, before: dict[str, Any], typed: str = "",
+                number: str = "") -> dict[str, Any]:
         changes = metric_changes(before, stats(self.stack))
         answer = answer_of(body) if status < 400 else {"kind": "refused",
-                                                       "text": body[:200]}
+                                                       "reason": refusal(status)}
         scheduled = changes.get(Outcome.Scheduled, 0) > 0
         return {"http": status, **answer, "outcomes": outcomes(changes),
+                # the number as read, when it was typed otherwise (the page shows it back)
+                "read_as": grouped(number) if number and typed.replace(" ", "") != number
+                else None,
+                "to": mask(number) if number else None,  # the outbox row the reply will be
                 "reply_due_in": (self.stack.reply_delay_seconds / self.stack.time_scale
                                  if scheduled else None)}
 
@@ -317,9 +336,48 @@ def _field(request: Any, name: str, limit: int, default: str | None = None) -> s
     return value
 
 
-def _number(request: Any) -> str:
-    # Sent as typed: the receiver's own filters judge it (that is the point of the page).
-    return _field(request, "from", MAX_NUMBER).strip()
+def _number(request: Any, campaign: dict[str, Any]) -> tuple[str, str | None]:
+    """(as typed, international form or None): a national number ('06 12 34 56 78') is read in
+    the selected campaign's country; then the receiver's own filters judge it (a number from
+    another country is the point of the page)."""
+    typed = _field(request, "from", MAX_NUMBER).strip()
+    return typed, international(typed, campaign["allowed_country_codes"][0])
+
+
+def _bad_number(campaign: dict[str, Any]) -> dict[str, Any]:
+    """Not a phone number: the page explains, with an example in the campaign's country."""
+    return {"http": None, "kind": "bad_number", "outcomes": [], "reply_due_in": None,
+            "example": example_number(campaign["allowed_country_codes"][0])}
+
+
+def example_number(code: str) -> str:
+    """'+33 6 12 34 56 78': a mobile of that country, grouped as people write it."""
+    mobile = {"33": "6", "32": "470", "44": "7700", "31": "6"}.get(code, "6")
+    digits = (mobile + "12345678")[:9]
+    return f"+{code} {digits[0]} " + " ".join(digits[i:i + 2] for i in range(1, 9, 2)) \
+        if code == "33" else f"+{code} {digits}"
+
+
+def grouped(number: str) -> str:
+    """'+33612345678' -> '+33 6 12 34 56 78': as people write it (and not one run of digits
+    the page's privacy check would take for a stored number)."""
+    for code in sorted(MOBILE_PREFIXES, key=len, reverse=True):
+        if number.startswith("+" + code):
+            national = number[1 + len(code):]
+            head = len(national) % 2 or 2
+            return f"+{code} {national[:head]} " + " ".join(
+                national[i:i + 2] for i in range(head, len(national), 2))
+    return number
+
+
+REFUSALS = {403: Metric.ForgedSignature, 404: Metric.UnknownNumber,
+            503: Metric.SecretsUnavailable}
+
+
+def refusal(status: int) -> str:
+    """The metric whose sentence says why the service refused a request (the page shows the
+    sentence, in its language)."""
+    return str(REFUSALS.get(status, Metric.BadRequest))
 
 
 def _row_name(campaign: dict[str, Any], number: dict[str, str]) -> str:

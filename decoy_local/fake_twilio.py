@@ -589,13 +589,16 @@ class TwilioCore:
             self._callbacks_without_query -= strip
         if self._on_message:
             self._on_message(message)
+        created = self._resource(message)  # what create() answers: queued
         if callback:
             final = "delivered" if failure is None else "undelivered"
             sender = message.from_ or message.messaging_service_sid or ""
             self._callback(callback.split("?")[0] if strip else callback, status_form(
                 final, str(failure.code) if failure else None, message.sid, sender=sender,
                 to=message.to, account_sid=self.account_sid))
-        return self._resource(message)
+            with self._lock:  # the resource then shows the status its callback reported
+                message.status = final
+        return created
 
     def _resource(self, message: OutboxMessage) -> dict[str, Any]:
         return {**_public(message), "account_sid": self.account_sid, "date_sent": None,

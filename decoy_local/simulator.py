@@ -272,6 +272,44 @@ def outcome_line(stack: LocalStack, answer: Answer, changes: Counter[str], sende
     return line
 
 
+def terminal_language(environ: dict[str, str] | None = None) -> str:
+    """fr when the terminal's locale is French (LC_ALL, LC_MESSAGES, LANG), else en."""
+    environ = dict(os.environ) if environ is None else environ
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        if environ.get(name):
+            return "fr" if environ[name][:2].lower() == "fr" else "en"
+    return "en"
+
+
+def stats_table(found: dict[str, Any], lang: str = "en") -> list[str]:
+    """GET /_local/stats as a person reads it: the state in a line, one row per count (in
+    total and per campaign), then what each row counts, in a sentence."""
+    fr = lang == "fr"
+    state = (f"coupe-circuit {'activé' if found.get('kill_switch') == 'on' else 'désactivé'} · "
+             f"{found.get('pending_schedules', 0)} réponse(s) en attente · "
+             f"{found.get('dead_letters', 0)} en échec définitif · "
+             f"{found.get('outbox', 0)} dans la boîte d'envoi" if fr else
+             f"kill switch {found.get('kill_switch', '?')} · "
+             f"{found.get('pending_schedules', 0)} reply(ies) waiting · "
+             f"{found.get('dead_letters', 0)} in the dead-letter queue · "
+             f"{found.get('outbox', 0)} in the outbox")
+    total = found.get("metrics", {})
+    campaigns = {c: v for c, v in found.get("campaigns", {}).items() if any(v.values())}
+    known = [*Metric.__members__, *Outcome.__members__]
+    names = sorted(total, key=lambda n: (known.index(n) if n in known else len(known), n))
+    if not names:
+        return [state, "aucun compte pour l'instant" if fr else "nothing counted yet"]
+    columns = {("tout" if fr else "all"): total, **campaigns}
+    width = max(len(n) for n in names) + 2
+    cell = max(len(c) for c in columns) + 2
+    lines = [state, " " * width + "".join(c.rjust(cell) for c in columns)]
+    lines += [f"{name:<{width}}" + "".join(str(int(v.get(name, 0))).rjust(cell)
+                                           for v in columns.values()) for name in names]
+    lines.append("ce que compte chaque ligne :" if fr else "what each row counts:")
+    lines += [f"- {name}: {sentence(name, lang)}" for name in names]
+    return lines
+
+
 def positive(text: str) -> int:
     """argparse type: an integer >= 1."""
     return _bounded_int(text, 1)
@@ -479,7 +517,10 @@ def _parser() -> argparse.ArgumentParser:
     flood.add_argument("count", type=positive)
     flood.add_argument("--to", help=TO_HELP)
     sub.add_parser("outbox", help="the messages the fake Twilio API accepted (masked)")
-    sub.add_parser("stats", help="the functions' metric counts, pending schedules, DLQ")
+    shown = sub.add_parser("stats", help="the functions' metric counts, pending schedules, DLQ")
+    shown.add_argument("--json", action="store_true", help="the raw JSON of GET /_local/stats")
+    shown.add_argument("--lang", choices=LANGUAGES,
+                       help="the sentences' language (default: the terminal's locale)")
     fail = sub.add_parser("fail", help="make the fake Twilio fail the next sends")
     fail.add_argument("error", type=lambda v: v if v in ("garbage", "reset", "timeout")
                       else int(v), help="429, 500, 502, 503, 504, 21211, 21408, 21610, "
@@ -547,7 +588,9 @@ def _run(args: argparse.Namespace, stack: LocalStack, out: TextIO) -> int:
                       f"to {mask(message['to'])}  {message['status']}  "
                       f"«{message['body'][:60]}»\n")
     elif args.command == "stats":
-        out.write(json.dumps(stats(stack), indent=2) + "\n")
+        found = stats(stack)
+        out.write(json.dumps(found, indent=2) + "\n" if args.json else
+                  "\n".join(stats_table(found, args.lang or terminal_language())) + "\n")
     elif args.command == "fail":
         pending = fail_next(stack, args.error, args.times, args.created)
         created = " after creating the message" if args.created else ""

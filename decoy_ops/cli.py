@@ -112,8 +112,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = commands.add_parser(
         "kill-switch", parents=[common], epilog=EPILOG,
         help="turn the kill switch on or off, or show it",
-        description="on: nothing new is scheduled (within KillSwitchCacheSeconds) and no "
-                    "pending reply is sent. off: back to normal. status: show it.")
+        description="on: nothing new is scheduled (once each receiver's cache of the switch, "
+                    "the KillSwitchCacheSeconds parameter, has passed) and no pending reply is "
+                    "sent. off: back to normal. status: show it.")
     p.add_argument("action", choices=["on", "off", "status"])
     p.add_argument("--kill-switch-parameter",
                    help="SSM name of the kill switch (default: output KillSwitchParameterName)")
@@ -149,8 +150,12 @@ def run_kill_switch(args: argparse.Namespace, aws: Aws, stack: Stack, now: float
         switch.turn(aws("ssm"), name, on=args.action == "on")
     print(f"kill switch {name}: {switch.explain(switch.read(aws('ssm'), name))}")
     if args.action == "on":
-        print("  the receiver re-reads it within KillSwitchCacheSeconds (default 30 s); "
-              "the sender before every send")
+        try:
+            cache = f"{int(stack.parameter('KillSwitchCacheSeconds', '-'))} s"
+        except (OpsError, ValueError):
+            cache = "30 s by default"
+        print(f"  incoming messages and calls see it within {cache} (each receiver keeps it "
+              "that long); a reply about to leave checks it every time")
     return 0
 
 

@@ -33,24 +33,48 @@
     button.setAttribute("aria-busy", on ? "true" : "false");
   }
 
-  function showAnswer(answer) {
+  // Sentences only (decoy.outcomes, served in the page's language): codes stay in the JSON.
+  const said = (codes) => codes.map((code) => T.outcomes[code]).filter(Boolean).join(" ");
+  // The reply the phone panel waits for: its masked number and the outbox rows already there.
+  let waiting = null;
+  const NBSP = "\u202f";
+  const quote = (text) => (document.documentElement.lang === "fr"
+    ? `«${NBSP}${text}${NBSP}»` : `“${text}”`);
+
+  function showAnswer(answer, known) {
     const lines = [];
-    if (answer.kind === "voicemail") lines.push(`${T.answer_voicemail} «${answer.text}»`);
+    waiting = null;
+    if (answer.kind === "bad_number") {
+      $("answer").textContent = fill(T.bad_number, { example: answer.example });
+      return;
+    }
+    if (answer.read_as) lines.push(fill(T.read_as, { number: answer.read_as }));
+    if (answer.kind === "voicemail") lines.push(`${T.answer_voicemail} ${quote(answer.text)}`);
     else if (answer.kind === "rejected") lines.push(T.answer_rejected);
-    else if (answer.kind === "message") lines.push(`${T.answer_message} «${answer.text}»`);
-    else if (answer.kind === "refused") lines.push(`${T.answer_refused} ${answer.http}: ${answer.text}`);
+    else if (answer.kind === "message") lines.push(`${T.answer_message} ${quote(answer.text)}`);
+    else if (answer.kind === "refused") lines.push(`${T.answer_refused} ${T.outcomes[answer.reason]}`);
     else lines.push(T.answer_nothing);
     if (answer.outcomes && answer.outcomes.length) {
-      // The sentence a person reads (served from decoy.outcomes), the code after it.
-      const said = answer.outcomes.map((code) => (T.outcomes && T.outcomes[code]
-        ? `${T.outcomes[code]} (${code})` : code));
-      lines.push(`${T.answer_outcome} ${said.join(" ")}`);
+      lines.push(`${T.answer_outcome} ${said(answer.outcomes)}`);
     }
     if (answer.kind !== "refused") {
       lines.push(answer.reply_due_in === null ? T.answer_no_reply
         : fill(T.answer_due, { s: Math.round(answer.reply_due_in * 10) / 10 }));
+      if (answer.reply_due_in !== null) waiting = { to: answer.to, known, lines };
     }
     $("answer").textContent = lines.join("\n");
+  }
+
+  // The reply reached the fake phone provider's outbox: the panel says it arrived.
+  function showArrival(messages) {
+    if (!waiting) return;
+    const reply = messages.find((m) => m.to === waiting.to && !waiting.known.has(m.sid));
+    if (!reply) return;
+    const lines = waiting.lines.slice(0, -1);
+    lines.push(fill(T.answer_arrived, { text: reply.text }));
+    $("answer").textContent = lines.join("\n");
+    $("answer").dataset.arrived = "true";
+    waiting = null;
   }
 
   async function send(kind, button) {
@@ -60,8 +84,10 @@
     $("answer").textContent = T.sending;
     const payload = { campaign: $("campaign").value, from: $("from").value };
     if (kind === "sms") Object.assign(payload, { body: $("body").value, forged: $("forged").checked });
+    const known = new Set(outboxSids);
+    delete $("answer").dataset.arrived;
     try {
-      showAnswer(await post(`/_local/console/${kind}`, payload));
+      showAnswer(await post(`/_local/console/${kind}`, payload), known);
     } catch (error) {
       $("answer").textContent = `${T.error} ${error.message}`;
     } finally {
@@ -70,7 +96,10 @@
     }
   }
 
+  let outboxSids = [];
   function renderOutbox(messages) {
+    outboxSids = messages.map((m) => m.sid);
+    showArrival(messages);
     const body = $("outbox").tBodies[0];
     const rows = messages.slice().reverse().map((m) => {
       const row = document.createElement("tr");
@@ -112,14 +141,21 @@
     bar.classList.toggle("spent", left === 0);
     $("budget-text").textContent = fill(T.budget_text, { used, limit, left });
     const on = state.kill_switch;
+    const cache = state.kill_switch_cache_seconds;
     $("kill-switch").setAttribute("aria-checked", on ? "true" : "false");
-    $("kill-state").textContent = on ? T.kill_on : T.kill_off;
+    $("kill-switch").textContent = on ? T.kill_button_start : T.kill_button_stop;
+    // Honest about the receiver's cache: until it has passed, a text may still be planned.
+    const settling = on && switchedOffAt !== null
+      ? Math.ceil(cache - (Date.now() - switchedOffAt) / 1000) : 0;
+    $("kill-state").textContent = !on ? T.kill_off
+      : settling > 0 ? fill(T.kill_settling, { s: settling }) : T.kill_on;
     $("kill-state").classList.toggle("on", on);
-    $("kill-note").textContent = fill(T.kill_note, { s: state.kill_switch_cache_seconds });
+    $("kill-note").textContent = cache > 0 ? fill(T.kill_note, { s: cache }) : T.kill_note_now;
     $("pending").textContent = fill(T.pending, { n: state.pending });
   }
 
   let polling = null;
+  let switchedOffAt = null;
   async function refresh() {
     try {
       const response = await fetch("/_local/console/state", { cache: "no-store" });
@@ -147,7 +183,9 @@
     const button = $("kill-switch");
     busy(button, true);
     try {
-      await post("/_local/console/kill-switch", { on: button.getAttribute("aria-checked") !== "true" });
+      const on = button.getAttribute("aria-checked") !== "true";
+      await post("/_local/console/kill-switch", { on });
+      switchedOffAt = on ? Date.now() : null;
     } catch (error) {
       $("kill-state").textContent = `${T.error} ${error.message}`;
     } finally { busy(button, false); refresh(); }
@@ -162,10 +200,10 @@
       const result = await post("/_local/console/flood", {
         campaign: $("campaign").value, count: Number($("flood-count").value),
       });
-      const http = Object.entries(result.http).map(([k, v]) => `${k}×${v}`).join(", ");
-      const outcomes = Object.entries(result.outcomes).map(([k, v]) => `${k} ${v}`).join(", ");
+      const outcomes = Object.entries(result.outcomes).filter(([k]) => T.outcomes[k])
+        .map(([k, v]) => `${v} × ${T.outcomes[k]}`).join(" ");
       $("flood-result").textContent = fill(T.flood_done,
-        { n: result.sent, s: result.seconds, http, outcomes });
+        { n: result.sent, s: result.seconds, outcomes });
       $("flood-result").dataset.done = "true";
     } catch (error) {
       $("flood-result").textContent = `${T.error} ${error.message}`;

@@ -7,6 +7,7 @@ Codes (the enum values) go to logs, metrics, JSON and the alarms; people read th
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 
 LANGUAGES = ("en", "fr")
@@ -17,7 +18,19 @@ class _Named(StrEnum):
 
     def sentence(self, lang: str = "en") -> str:
         en, fr = SENTENCES[self]
-        return fr if lang == "fr" else en
+        return french_typography(fr) if lang == "fr" else en
+
+
+NARROW_NBSP = "\u202f"  # U+202F: French puts it before : ; ! ? and inside « »
+_BEFORE = re.compile(r"[ \u00a0]+([:;!?])")
+
+
+def french_typography(text: str) -> str:
+    """A narrow no-break space before : ; ! ? and inside « », so a line never breaks before a
+    colon (Imprimerie nationale's rules; the console, the simulator and the kit use it)."""
+    text = _BEFORE.sub(NARROW_NBSP + r"\1", text)
+    return re.sub(r"«[ \u00a0]*", "«" + NARROW_NBSP, re.sub(r"[ \u00a0]*»", NARROW_NBSP + "»",
+                                                            text))
 
 
 class Outcome(_Named):
@@ -131,6 +144,11 @@ def sentence(name: str, lang: str = "en") -> str:
     if name in Metric.__members__:
         return Metric(name).sentence(lang)
     fr = lang == "fr"
+    text = _family_sentence(name, fr)
+    return french_typography(text) if fr else text
+
+
+def _family_sentence(name: str, fr: bool) -> str:
     if name.startswith(SEND_ERROR_PREFIX) and is_family_metric(name):
         code = name[len(SEND_ERROR_PREFIX):]
         return (f"L'opérateur a refusé la réponse (erreur {code}) : elle ne sera pas réessayée."

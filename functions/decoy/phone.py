@@ -54,6 +54,17 @@ def sender_rejection(number: str, allowed: Iterable[str]) -> str | None:
     return None
 
 
+def international(typed: str, calling_code: str) -> str | None:
+    """A number as a person types it, in international form: '06 12 34 56 78' read in France
+    ('33') -> '+33612345678'; '0033 6...' and '+33 (0)6...' too. None when it is not one."""
+    digits = re.sub(r"[\s.\-/()]", "", typed.replace("(0)", ""))
+    if digits.startswith("00"):
+        digits = "+" + digits[2:]
+    elif re.fullmatch(r"0\d{6,13}", digits):
+        digits = f"+{calling_code}{digits[1:]}"
+    return digits if _E164.fullmatch(digits) else None
+
+
 def is_e164(number: str) -> bool:
     return bool(_E164.fullmatch(number))
 

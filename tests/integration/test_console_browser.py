@@ -18,6 +18,7 @@ from pathlib import Path
 import local_stack_process
 import pytest
 
+from decoy.outcomes import Metric, Outcome
 from decoy.phone import mask
 from decoy_local.simulator import mobile_numbers
 from decoy_local.webhooks import loopback_request
@@ -90,12 +91,17 @@ def test_text_reply_flood_and_kill_switch_in_a_browser(stack, page):
     assert page.evaluate("document.activeElement.id") == "send-sms"
     assert page.evaluate("getComputedStyle(document.activeElement).outlineStyle") != "none"
     page.keyboard.press("Enter")
-    expect(page.locator("#answer")).to_contain_text("Scheduled")
-    expect(page.locator("#answer")).to_contain_text("No answer right now")
+    expect(page.locator("#answer")).to_contain_text(Outcome.Scheduled.sentence("en"))
+    expect(page.locator("#answer")).to_contain_text("Nothing comes back right away")
+    expect(page.locator("#answer")).to_contain_text("The reply will arrive in about 3600 s")
     expect(page.locator("#pending")).to_contain_text("Replies waiting: 1")
 
-    # Time scale 1: the reply waits an hour, unless the delay is skipped.
+    # Time scale 1: the reply waits an hour, unless the delay is skipped; the phone panel
+    # then shows it arriving.
     page.click("#skip")
+    expect(page.locator("#answer")).to_contain_text("The reply has arrived on the phone: "
+                                                    "«Bonjour ! Si vous lisez ce message")
+    assert "3600 s" not in page.inner_text("#answer")
     reply = page.locator("#outbox tbody tr", has_text=mask(harasser))
     expect(reply).to_contain_text("Bonjour ! Si vous lisez ce message")
     expect(reply).to_contain_text("delivered")  # the signed status callback came back
@@ -106,22 +112,29 @@ def test_text_reply_flood_and_kill_switch_in_a_browser(stack, page):
 
     # A caller hears the voicemail and will get the same reply; a foreign one gets no reply
     # (the page shows "Call rejected" if the receiver answers <Reject>; it does not yet).
-    page.fill("#from", caller)
+    # The caller's number typed as a French person writes it: read in the campaign's country.
+    national = "0" + caller[3:4] + " " + " ".join(caller[i:i + 2] for i in range(4, 12, 2))
+    page.fill("#from", national)
     page.click("#call")
-    expect(page.locator("#answer")).to_contain_text("Voicemail: «Bonjour, vous êtes bien")
-    expect(page.locator("#answer")).to_contain_text("Scheduled")
+    expect(page.locator("#answer")).to_contain_text(
+        f"Read as +33 {caller[3]} {' '.join(caller[i:i + 2] for i in range(4, 12, 2))}")
+    expect(page.locator("#answer")).to_contain_text("Voicemail: “Bonjour, vous êtes bien")
+    expect(page.locator("#answer")).to_contain_text(Outcome.Scheduled.sentence("en"))
     page.fill("#from", "+12025550123")  # outside AllowedCountryCodes (33, 32)
     page.click("#call")
-    expect(page.locator("#answer")).to_contain_text("BlockedCountry")
+    expect(page.locator("#answer")).to_contain_text(Outcome.BlockedCountry.sentence("en"))
     expect(page.locator("#answer")).to_contain_text("No reply will be sent")
+    page.fill("#from", "hello")
+    page.click("#call")
+    expect(page.locator("#answer")).to_contain_text("e.g. +33 6 12 34 56 78")
 
     # A flood of distinct senders: the daily budget holds.
     page.fill("#flood-count", str(FLOOD))
     page.click("#flood")
     expect(page.locator("#flood-result")).to_have_attribute("data-done", "true")
     result = page.inner_text("#flood-result")
-    assert f"{FLOOD} webhooks" in result
-    assert f"BlockedBudget {FLOOD - (BUDGET - 2)}" in result
+    assert result.startswith(f"{FLOOD} texts in ")
+    assert f"{FLOOD - (BUDGET - 2)} × {Outcome.BlockedBudget.sentence('en')}" in result
     expect(page.locator("#budget-text")).to_have_text(f"{BUDGET} used of {BUDGET}, 0 left")
     page.click("#skip")
     expect(page.locator("#outbox tbody tr[data-sid]")).to_have_count(BUDGET)
@@ -131,13 +144,29 @@ def test_text_reply_flood_and_kill_switch_in_a_browser(stack, page):
     # The kill switch, as `decoy_ops kill-switch on` turns it: then nothing is scheduled.
     toggle = page.locator("#kill-switch")
     expect(toggle).to_have_attribute("aria-checked", "false")
+    expect(toggle).to_have_text("Stop all replies")  # labelled by what a click does
+    expect(page.locator("#kill-note")).to_contain_text("reaches incoming messages at once")
     toggle.click()
     expect(toggle).to_have_attribute("aria-checked", "true")
-    expect(page.locator("#kill-state")).to_contain_text("ON")
+    expect(toggle).to_have_text("Turn replies back on")
+    expect(page.locator("#kill-state")).to_contain_text("Switched off")
     page.fill("#from", late)
     page.click("#send-sms")
-    expect(page.locator("#answer")).to_contain_text("KillSwitch")
+    expect(page.locator("#answer")).to_contain_text(Outcome.KillSwitch.sentence("en"))
     expect(page.locator("#answer")).to_contain_text("No reply will be sent")
+    page.check("#forged")
+    page.click("#send-sms")
+    expect(page.locator("#answer")).to_contain_text(
+        f"Refused: {Metric.ForgedSignature.sentence('en')}")
+    page.uncheck("#forged")
+
+    # People read sentences: no outcome code and no protocol word anywhere on the page.
+    shown = page.inner_text("body")
+    codes = [n for n in [*Outcome.__members__, *Metric.__members__]
+             if re.fullmatch(r"[A-Z][a-z]+[A-Z]\w*", n)]  # "Sent" is also a plain word
+    for word in [*codes, "E.164", "TwiML", "webhook",
+                 "KillSwitchCacheSeconds", "HTTP"]:
+        assert not re.search(rf"\b{re.escape(word)}\b", shown), word
 
     # What the browser was given: masked numbers only (the typed one stays in its input).
     state = json.loads(loopback_request(f"{stack.api_url}/_local/console/state").body)
@@ -149,7 +178,14 @@ def test_text_reply_flood_and_kill_switch_in_a_browser(stack, page):
 
 def test_the_page_speaks_french(stack, page):
     page.goto(f"{stack.api_url}/?lang=fr")
-    sync_api.expect(page.locator("h1")).to_have_text("Numéro anti-relou : console locale")
+    sync_api.expect(page.locator("h1")).to_have_text("Numéro anti-relou\u202f: console locale")
+    sync_api.expect(page.locator("#kill-switch")).to_have_text("Couper toutes les réponses")
+    # The replies' own texts are SMS (GSM-7, no narrow space): the page's words, not theirs.
+    shown = page.evaluate("""() => { const copy = document.body.cloneNode(true);
+        copy.querySelector('#outbox tbody').remove(); return copy.innerText; }""")
+    assert " :" not in shown and " ?" not in shown  # never a line break before a colon
+    for word in ("Inondation", "Expéditeur", "webhook", "TwiML", "E.164"):
+        assert word not in shown, word
     assert page.locator("html").get_attribute("lang") == "fr"
     sync_api.expect(page.locator("#budget-text")).to_contain_text("restantes")
     page.click("a.lang")

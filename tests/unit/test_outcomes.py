@@ -76,13 +76,23 @@ def test_every_name_has_a_plain_sentence_in_both_languages(name):
 
 def test_sentences_are_the_ones_people_read():
     assert Outcome.BlockedCountry.sentence("fr") == (
-        "Ce numéro n'est pas dans les pays autorisés : aucune réponse ne sera envoyée.")
+        "Ce numéro n'est pas dans les pays autorisés\u202f: aucune réponse ne sera envoyée.")
     assert Outcome.BlockedCountry.sentence("en") == (
         "This number is not in the allowed countries: no reply will be sent.")
     assert sentence("StatusDelivered", "fr").startswith("État de remise")
     assert sentence("Error30007") == "A reply was not delivered (error 30007)."
     assert sentence("NotAMetric") == "NotAMetric"
     assert set(LANGUAGES) == {"en", "fr"}
+
+
+def test_french_sentences_never_break_a_line_before_a_colon():
+    from decoy.outcomes import french_typography
+
+    for name in NAMES:
+        text = name.sentence("fr")
+        assert " :" not in text and " ?" not in text and "« " not in text, text
+    assert french_typography("Compté : « occupé » ! ok ?") == \
+        "Compté\u202f: «\u202foccupé\u202f»\u202f! ok\u202f?"
 
 
 def test_families_build_the_names_the_dashboard_watches():
