@@ -13,7 +13,8 @@ from decoy.observability import LABELLED
 from decoy.outcomes import LANGUAGES, Metric, Outcome
 
 # The outcomes the dashboard leads with, in the order an operator reads them.
-OUTCOMES = (Metric.Received, Metric.CallAnswered, Metric.CallRejected, Outcome.Scheduled, Outcome.Sent, Outcome.Duplicate,
+OUTCOMES = (Metric.Received, Metric.CallAnswered, Metric.CallRejected, Outcome.Scheduled,
+            Outcome.Sent, Outcome.Duplicate,
             Outcome.BlockedQuota, Outcome.BlockedBudget, Outcome.BlockedCountry,
             Outcome.BlockedCallAllowance, Outcome.KillSwitch, Metric.OptOut, Outcome.SendFailed,
             Metric.ForgedSignature, Metric.BudgetUsed)
