@@ -183,6 +183,12 @@ OPS = [".venv/bin/python -m decoy_ops connect +33939000001 --apply --local",
        ".venv/bin/python -m decoy_ops stats --local",
        ".venv/bin/python -m decoy_ops kill-switch on --local"]
 
+# A fresh local stack is "broken" as a first deploy is before `connect --apply`: preflight
+# says what is left (exit 1), then passes.
+PREFLIGHT = [".venv/bin/python -m decoy_ops preflight --local",
+             ".venv/bin/python -m decoy_ops connect --apply --local",
+             ".venv/bin/python -m decoy_ops preflight --local"]
+
 
 def transcripts() -> None:
     """Run the stack and the demo (then, on a fresh stack, the simulator's and the ops
@@ -204,6 +210,9 @@ def transcripts() -> None:
             "".join(stack.run(command) for command in SIMULATOR), encoding="utf-8")
         (TRANSCRIPTS / "ops-local.txt").write_text(
             "".join(stack.run(command) for command in OPS), encoding="utf-8")
+    with tempfile.TemporaryDirectory(prefix="docs-") as scratch, _Stack(Path(scratch)) as stack:
+        (TRANSCRIPTS / "preflight-local.txt").write_text("".join(
+            stack.run(command, ok=(0, 1)) for command in PREFLIGHT), encoding="utf-8")
     print(f"wrote {TRANSCRIPTS.relative_to(ROOT)}/*.txt")
 
 

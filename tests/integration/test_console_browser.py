@@ -100,7 +100,7 @@ def test_text_reply_flood_and_kill_switch_in_a_browser(stack, page):
     # then shows it arriving.
     page.click("#skip")
     expect(page.locator("#answer")).to_contain_text("The reply has arrived on the phone: "
-                                                    "«Bonjour ! Si vous lisez ce message")
+                                                    "“Bonjour ! Si vous lisez ce message")
     assert "3600 s" not in page.inner_text("#answer")
     reply = page.locator("#outbox tbody tr", has_text=mask(harasser))
     expect(reply).to_contain_text("Bonjour ! Si vous lisez ce message")
@@ -186,6 +186,7 @@ def test_the_page_speaks_french(stack, page):
     assert " :" not in shown and " ?" not in shown  # never a line break before a colon
     for word in ("Inondation", "Expéditeur", "webhook", "TwiML", "E.164"):
         assert word not in shown, word
+    screenshot(page, "console-fr.png")
     assert page.locator("html").get_attribute("lang") == "fr"
     sync_api.expect(page.locator("#budget-text")).to_contain_text("restantes")
     page.click("a.lang")
