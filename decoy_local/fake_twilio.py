@@ -18,8 +18,9 @@ GET|POST /2010-04-01/Accounts/<AccountSid>/IncomingPhoneNumbers/<PN sid>.json
 GET|POST /2010-04-01/Accounts/<AccountSid>/Usage/Triggers.json                 list, create
 GET|POST|DELETE /2010-04-01/Accounts/<AccountSid>/Usage/Triggers/<UT sid>.json
 GET  /2010-04-01/Accounts/<AccountSid>.json            the account (its `type`: Full or Trial)
-GET  /v1/Services, /v1/Services/<MG sid>/PhoneNumbers   Messaging Services and their senders
-                                                        (messaging.twilio.com)
+GET|POST /v1/Services[/<MG sid>[/PhoneNumbers]]        Messaging Services and their senders
+                                                        (messaging.twilio.com): list, update
+                                                        inbound settings, add a sender
 GET  /v1/Messaging/GeoPermissions?CountryCode=FR        SMS geo permissions
                                                         (accounts.twilio.com; 404 until a
                                                         test sets `geo_permissions`)
@@ -29,6 +30,11 @@ GET  /_local/outbox                                     every message accepted, 
 GET  /_local/numbers                                    the owned numbers and their webhooks
 GET  /_local/triggers                                   the Usage Triggers installed
 GET|POST /_local/failures                               {"error": 429, "times": n}: fail sends
+POST /_local/call   {"to", "from"}                      place a call as Twilio would (fallback)
+POST /_local/text   {"to", "from", "body"}              deliver an inbound SMS as Twilio would
+POST /_local/fire   {"sid"} or {"level": 1|2}           fire Usage Triggers (once per period)
+GET|POST /_local/bins/reject                            a TwiML Bin answering <Reject busy>
+GET  /_local/usage                                      what the account was billed for
 
 Planned failures (`fail_next` and friends, the same on both transports): errors below 30000
 are answered at once (HTTP 429/5xx, or 400 with the Twilio code); 30000+ (carrier errors
@@ -44,7 +50,13 @@ query string its URL had.
 What Twilio sends (signed with the account's token, through `post`, loopback-only by
 default): status callbacks of created messages, `call()` (the number's VoiceUrl, then its
 VoiceFallbackUrl when the first fails: an HTTP error, 429 included, a timeout, no TwiML),
-`text()` (its SmsUrl) and `fire_trigger()` (a Usage Trigger's callback).
+`text()` (its SmsUrl, or its Messaging Service's inbound URL when the Service governs, then
+the SMS fallback URL) and `fire_trigger()` (a Usage Trigger's callback, at most once per
+period). `usage` counts what Twilio would bill: an inbound SMS whenever Twilio requested an
+SMS URL (none requested: not billed, Twilio support article 223181528 "Billing for incoming
+SMS messages"), a call minute whenever a call was answered (by our TwiML, a fallback that
+did not <Reject>, or Twilio's own application error; a number without a voice URL is out
+of service, not billed: article 223180548), and every outbound segment.
 """
 
 from __future__ import annotations
@@ -60,6 +72,7 @@ import socket
 import threading
 import time
 import xml.etree.ElementTree as ET
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from email.utils import formatdate, parsedate_to_datetime
@@ -87,8 +100,14 @@ NUMBERS_PATH = re.compile(API + r"IncomingPhoneNumbers(?:/(PN[0-9a-fA-F]{32}))?\
 TRIGGERS_PATH = re.compile(API + r"Usage/Triggers(?:/(UT[0-9a-fA-F]{32}))?\.json\Z")
 ACCOUNT_PATH = re.compile(r"/2010-04-01/Accounts/(AC[0-9a-fA-F]{32})\.json\Z")
 # messaging.twilio.com and accounts.twilio.com: the account is the Basic auth user's.
-SERVICES_PATH = re.compile(r"/v1/Services(?:/(MG[0-9a-fA-F]{32})/PhoneNumbers)?\Z")
+SERVICES_PATH = re.compile(r"/v1/Services(?:/(MG[0-9a-fA-F]{32}))?(/PhoneNumbers)?/?\Z")
 GEO_PATH = re.compile(r"/v1/Messaging/GeoPermissions\Z")
+MESSAGING_BASE_URL = "https://messaging.twilio.com"
+# What update() may set on a Messaging Service: form name -> resource field.
+SERVICE_FIELDS = {"FriendlyName": "friendly_name", "InboundRequestUrl": "inbound_request_url",
+                  "InboundMethod": "inbound_method", "FallbackUrl": "fallback_url",
+                  "FallbackMethod": "fallback_method", "StatusCallback": "status_callback",
+                  "UseInboundWebhookOnNumber": "use_inbound_webhook_on_number"}
 # Form name -> resource field, for create (all) and update (the callback and the name only).
 TRIGGER_FIELDS = {"CallbackUrl": "callback_url", "CallbackMethod": "callback_method",
                   "FriendlyName": "friendly_name", "TriggerValue": "trigger_value",
@@ -124,6 +143,15 @@ MAX_BODY = 64 * 1024
 APPLICATION_ERROR = ("<Response><Say>We are sorry, an application error has occurred."
                      "</Say></Response>")
 JSON = "application/json"
+# The TwiML Bin a deployer creates once (Twilio support article 223180548: "Reject and Track
+# All Incoming Calls ... The easiest way to do this is with a TwiML Bin"): served by the
+# HTTP transport at /_local/bins/reject, so that it does not depend on the local stack.
+REJECT_BUSY = '<?xml version="1.0" encoding="UTF-8"?><Response><Reject reason="busy"/></Response>'
+REJECT_BIN_PATH = "/_local/bins/reject"
+# Twilio: "A trigger will only fire once during each period. Recurring times are in GMT"
+# (Usage Trigger resource, twilio-node trigger.d.ts); the period's first characters of an
+# ISO date: daily "2026-12-04", monthly "2026-12", yearly "2026", alltime "" (once ever).
+PERIOD_CHARS = {"daily": 10, "monthly": 7, "yearly": 4, "alltime": 0, "": 0}
 
 POLL = 0.05  # seconds between shutdown checks: a quick Ctrl-C
 
@@ -182,6 +210,13 @@ class CallResult:
     answered_by: str
     twiml: str
     attempts: tuple[Answer | None, ...] = ()  # each webhook's answer (None: unreachable)
+
+    @property
+    def billed(self) -> bool:
+        """Twilio bills an answered call: any TwiML whose first verb is not <Reject>, and its
+        own application error. A rejected or out-of-service call is not billed."""
+        return self.answered_by == "twilio" or (
+            self.answered_by != "nobody" and not _rejects(self.twiml))
 
 
 def number_sid(number: str) -> str:
@@ -254,6 +289,9 @@ class TwilioCore:
         self._service_numbers: dict[str, list[str]] = {}  # MG sid -> its senders (E.164)
         # ISO country -> SMS allowed; None: the API answers 404 (what it cannot tell)
         self.geo_permissions: dict[str, bool] | None = None
+        # What Twilio would bill: "sms-inbound" (messages), "calls-inbound" (answered calls,
+        # one minute each here), "sms-outbound" (segments); see the module's docstring.
+        self.usage: Counter[str] = Counter()
         self._callbacks_without_query = 0
         self._lock = threading.RLock()
         self._on_message = on_message
@@ -375,19 +413,44 @@ class TwilioCore:
                 **fields}
             return sid
 
-    def add_service(self, numbers: list[str], *, use_inbound_webhook_on_number: bool = False,
-                    inbound_request_url: str = "https://example.org/inbound") -> str:
-        """A Messaging Service holding these numbers as senders; returns its sid. Unless
-        `use_inbound_webhook_on_number`, its inbound URL wins over the numbers' own."""
+    def add_service(self, numbers: list[str] | tuple[str, ...] = (), *,
+                    use_inbound_webhook_on_number: bool = False,
+                    inbound_request_url: str = "https://example.org/inbound",
+                    fallback_url: str = "", friendly_name: str | None = None) -> str:
+        """A Messaging Service on the account holding `numbers`; returns its sid. Unless
+        `use_inbound_webhook_on_number`, its inbound URL governs those numbers' SMS (Twilio
+        Messaging Services API: inbound_request_url, use_inbound_webhook_on_number)."""
         with self._lock:
             sid = new_sid("MG")
             self._services[sid] = {
-                "sid": sid, "account_sid": self.account_sid, "friendly_name": f"service {sid[-4:]}",
+                "sid": sid, "account_sid": self.account_sid,
+                "friendly_name": friendly_name or f"service {sid[-4:]}",
                 "inbound_request_url": inbound_request_url, "inbound_method": "POST",
+                "fallback_url": fallback_url, "fallback_method": "POST", "status_callback": "",
                 "use_inbound_webhook_on_number": use_inbound_webhook_on_number,
-                "url": f"https://messaging.twilio.com/v1/Services/{sid}"}
+                "url": f"{MESSAGING_BASE_URL}/v1/Services/{sid}",
+                "links": {"phone_numbers": f"{MESSAGING_BASE_URL}/v1/Services/{sid}/PhoneNumbers"}}
             self._service_numbers[sid] = list(numbers)
             return sid
+
+    def service(self, sid: str) -> dict[str, Any]:
+        """The live resource of a Messaging Service (KeyError otherwise): a test may edit it."""
+        return self._services[sid]
+
+    def services(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [{**s, "phone_numbers": list(self._service_numbers[sid])}
+                    for sid, s in self._services.items()]
+
+    def service_of(self, number: str) -> dict[str, Any] | None:
+        """The Messaging Service holding `number`, if any (a number is in one at most)."""
+        with self._lock:
+            return next((self._services[sid] for sid, held in self._service_numbers.items()
+                         if number in held), None)
+
+    def usage_today(self) -> dict[str, int]:
+        with self._lock:
+            return dict(self.usage)
 
     # -- the REST API ---------------------------------------------------------------------
 
@@ -403,6 +466,15 @@ class TwilioCore:
     def handle(self, method: str, path: str, query: dict[str, str], form: dict[str, str],
                authorization: str = "") -> Reply:
         """Answer one REST request as Twilio would (Basic auth first: 401 otherwise)."""
+        service = SERVICES_PATH.fullmatch(path)
+        if service:
+            with self._lock:
+                self.requests.append((method, service.group(1) or ""))
+            if not self.authorized(authorization, self.account_sid):
+                return _json(401, _error(20003, "Authenticate", 401))
+            sid, numbers = service.groups()
+            route = getattr(self, f"_services_{method.lower()}", None)
+            return route(path, sid, bool(numbers), form) if route else _not_found()
         routes = {"messages": MESSAGES_PATH, "numbers": NUMBERS_PATH, "triggers": TRIGGERS_PATH}
         found = [(name, m) for name, pattern in routes.items() if (m := pattern.fullmatch(path))]
         if not found:
@@ -418,10 +490,9 @@ class TwilioCore:
 
     def _other(self, method: str, path: str, query: dict[str, str], authorization: str
                ) -> Reply:
-        """The account itself, Messaging Services and geo permissions: reads only."""
-        account = ACCOUNT_PATH.fullmatch(path)
-        services, geo = SERVICES_PATH.fullmatch(path), GEO_PATH.fullmatch(path)
-        if method != "GET" or not (account or services or geo):
+        """The account itself and geo permissions: reads only (Messaging Services: handle)."""
+        account, geo = ACCOUNT_PATH.fullmatch(path), GEO_PATH.fullmatch(path)
+        if method != "GET" or not (account or geo):
             return _not_found()
         if not self.authorized(authorization, account.group(1) if account else self.account_sid):
             return _json(401, _error(20003, "Authenticate", 401))
@@ -429,17 +500,7 @@ class TwilioCore:
             if account:
                 return _json(200, {"sid": self.account_sid, "type": self.account_type,
                                    "status": "active", "friendly_name": "My first account"})
-            if geo:
-                return self._geo(query)
-            sid = services.group(1)
-            if sid is None:
-                return _json(200, _v1_page("services", list(self._services.values()), path))
-            if sid not in self._services:
-                return _not_found()
-            senders = [{"sid": number_sid(n), "service_sid": sid, "phone_number": n,
-                        "account_sid": self.account_sid}
-                       for n in self._service_numbers[sid]]
-            return _json(200, _v1_page("phone_numbers", senders, path))
+            return self._geo(query)
 
     def _geo(self, query: dict[str, str]) -> Reply:
         if self.geo_permissions is None:
@@ -535,6 +596,51 @@ class TwilioCore:
             found[0].update(changed)
             return _json(200, dict(found[0]))
 
+    def _services_get(self, path: str, sid: str | None, numbers: bool,
+                      _form: dict[str, str]) -> Reply:
+        """A Service, the Services, or a Service's phone numbers (v1 pages: meta.key)."""
+        with self._lock:
+            if sid and sid not in self._services:
+                return _not_found()
+            if sid and numbers:
+                found = [{"sid": number_sid(n), "account_sid": self.account_sid,
+                          "service_sid": sid, "phone_number": n, "country_code": "",
+                          "capabilities": ["SMS", "Voice"],
+                          "url": f"{MESSAGING_BASE_URL}/v1/Services/{sid}/PhoneNumbers/"
+                                 f"{number_sid(n)}"} for n in self._service_numbers[sid]]
+                return _json(200, _v1_page("phone_numbers", found, path))
+            if sid:
+                return _json(200, dict(self._services[sid]))
+            return _json(200, _v1_page("services", [dict(s) for s in self._services.values()],
+                                         path))
+
+    def _services_post(self, _path: str, sid: str | None, numbers: bool,
+                       form: dict[str, str]) -> Reply:
+        """Create or update a Service (its inbound settings), or add an owned number to it."""
+        with self._lock:
+            if sid and sid not in self._services:
+                return _not_found()
+            if sid and numbers:
+                owned = [n for n, r in self._numbers.items()
+                         if r["sid"] == form.get("PhoneNumberSid")]
+                if not owned:
+                    return _json(400, _error(21710, "Phone Number Sid is invalid", 400))
+                if self.service_of(owned[0]) is not None:
+                    return _json(409, _error(21712, "Phone Number is already in a Messaging "
+                                                    "Service", 409))
+                self._service_numbers[sid].append(owned[0])
+                return _json(201, {"sid": form["PhoneNumberSid"], "service_sid": sid,
+                                   "phone_number": owned[0], "account_sid": self.account_sid})
+            fields = {SERVICE_FIELDS[k]: (v.lower() == "true"
+                                          if k == "UseInboundWebhookOnNumber" else v)
+                      for k, v in form.items() if k in SERVICE_FIELDS}
+            created = not sid
+            if not sid:
+                sid = self.add_service(inbound_request_url="",
+                                       friendly_name=str(fields.pop("friendly_name", "")))
+            self._services[sid].update(fields)
+            return _json(201 if created else 200, dict(self._services[sid]))
+
     def _triggers_get(self, path: str, sid: str | None, query: dict[str, str],
                       _form: dict[str, str]) -> Reply:
         with self._lock:
@@ -585,6 +691,7 @@ class TwilioCore:
         with self._lock:
             self.outbox.append(message)
             self.sent.append(dict(form))
+            self.usage["sms-outbound"] += message.num_segments
             strip = self._callbacks_without_query > 0
             self._callbacks_without_query -= strip
         if self._on_message:
@@ -621,6 +728,12 @@ class TwilioCore:
         and ErrorUrl added; when that fails too, Twilio answers (and bills) the call itself
         with an application error (11200). No VoiceUrl: out of service, unanswered.
         (Twilio docs, "Availability and reliability", Fallback URLs; checked 2026-12-04.)"""
+        result = self._place_call(number, caller, timeout)
+        with self._lock:
+            self.usage["calls-inbound" if result.billed else "calls-unbilled"] += 1
+        return result
+
+    def _place_call(self, number: str, caller: str, timeout: float) -> CallResult:
         resource = self.number(number)
         form = call_form(caller, number, account_sid=self.account_sid)
         if not resource["voice_url"]:
@@ -638,24 +751,68 @@ class TwilioCore:
                     else "12100", "ErrorUrl": url}
         return CallResult("twilio", APPLICATION_ERROR, tuple(attempts))
 
+    def sms_urls(self, number: str) -> tuple[str, str]:
+        """(request URL, fallback URL) Twilio uses for an SMS to `number`: its Messaging
+        Service's inbound settings when it is in one that does not defer to the number's
+        webhook (use_inbound_webhook_on_number), else the number's SmsUrl/SmsFallbackUrl."""
+        service = self.service_of(number)
+        if service is not None and not service["use_inbound_webhook_on_number"]:
+            return service["inbound_request_url"], service["fallback_url"]
+        resource = self.number(number)
+        return resource["sms_url"], resource["sms_fallback_url"]
+
     def text(self, number: str, sender: str, body: str, *,
              timeout: float = 15.0) -> Answer | None:
-        """An SMS to an owned number: its SmsUrl gets the webhook (None: no SmsUrl)."""
-        url = self.number(number)["sms_url"]
+        """An SMS to an owned number: the URL that governs it gets the webhook, then its
+        fallback when that fails (a failed SMS webhook is billed all the same and nothing
+        else happens: no message goes back). None: no URL, nothing requested, not billed."""
+        url, fallback = self.sms_urls(number)
         if not url:
+            with self._lock:
+                self.usage["sms-unbilled"] += 1
             return None
-        return self._webhook(url, sms_form(sender, number, body, account_sid=self.account_sid),
-                             timeout)
+        with self._lock:
+            self.usage["sms-inbound"] += 1  # "if Twilio makes a request to your SMS URL"
+        form = sms_form(sender, number, body, account_sid=self.account_sid)
+        answer = self._webhook(url, form, timeout)
+        if (answer is None or answer.status >= 400) and fallback:
+            return self._webhook(fallback, {**form, "ErrorCode": "11200", "ErrorUrl": url},
+                                 timeout)
+        return answer
 
     def fire_trigger(self, sid: str, current: str | None = None) -> Answer | None:
-        """Twilio crossing a Usage Trigger's threshold: its callback gets the signed form."""
-        trigger = self.trigger(sid)
-        trigger["date_fired"] = formatdate(self.now(), usegmt=True)  # as the resource says
+        """Twilio crossing a Usage Trigger's threshold: its callback gets the signed form, at
+        most once per period ("A trigger will only fire once during each period", GMT):
+        None when it already fired in this one."""
+        with self._lock:
+            trigger = self.trigger(sid)
+            if self.fired_this_period(trigger):
+                return None
+            trigger["date_fired"] = formatdate(self.now(), usegmt=True)  # as the resource says
         form = usage_form(sid, trigger["usage_category"], trigger["trigger_by"],
                           trigger["trigger_value"], current or trigger["trigger_value"],
                           account_sid=self.account_sid, recurring=trigger["recurring"],
                           date_fired=trigger["date_fired"])
         return self._webhook(trigger["callback_url"], form, 15.0)
+
+    def fire_level(self, level: int) -> list[str]:
+        """Fire this account's breakers of one level (level 2: callback `...?level=2`, level
+        1: the others); the sids whose callback was requested (not those already fired)."""
+        fired = []
+        for trigger in self.triggers():
+            query = parse_qs(urlsplit(trigger["callback_url"]).query)
+            if int((query.get("level") or ["1"])[0]) == level and \
+                    self.fire_trigger(trigger["sid"]) is not None:
+                fired.append(trigger["sid"])
+        return fired
+
+    def fired_this_period(self, trigger: dict[str, Any]) -> bool:
+        if not trigger.get("date_fired"):
+            return False
+        chars = PERIOD_CHARS.get(trigger.get("recurring") or "", 0)
+        fired = parsedate_to_datetime(trigger["date_fired"]).strftime("%Y-%m-%d")
+        today = time.strftime("%Y-%m-%d", time.gmtime(self.now()))
+        return fired[:chars] == today[:chars]
 
     def _webhook(self, url: str, form: dict[str, str], timeout: float) -> Answer | None:
         """POST a signed webhook; None when it cannot be reached (refused, timeout, not a
@@ -709,10 +866,18 @@ class FakeTwilio(TwilioCore):
 
 
 def attach_responses(fake: TwilioCore, mock: Any,
-                     base_url: str = "https://api.twilio.com") -> TwilioCore:
-    """The `responses` transport: every request under `base_url` that `mock` (a
-    responses.RequestsMock) intercepts is answered by `fake.handle`."""
-    pattern = re.compile(re.escape(base_url.rstrip("/")) + r"/.*")
+                     base_url: str = "https://api.twilio.com",
+                     messaging_url: str = MESSAGING_BASE_URL) -> TwilioCore:
+    """The `responses` transport: every request under `base_url` (and Messaging Services
+    under `messaging_url`) that `mock` (a responses.RequestsMock) intercepts is answered by
+    `fake.handle`."""
+    # responses consumes the first of several matching callbacks: register each URL once.
+    attached: set[str] = getattr(mock, "_fake_twilio_urls", set())
+    urls = {base_url.rstrip("/"), messaging_url.rstrip("/")} - attached
+    mock._fake_twilio_urls = attached | urls
+    if not urls:
+        return fake
+    pattern = re.compile("(?:" + "|".join(re.escape(u) for u in sorted(urls)) + r")/.*")
 
     def respond(request: Any) -> tuple[int, dict[str, str], str]:
         url = urlsplit(request.url)
@@ -760,6 +925,15 @@ def _v1_page(key: str, found: list[dict[str, Any]], path: str) -> dict[str, Any]
                                  "key": key}}
 
 
+def _rejects(twiml: str) -> bool:
+    """True when the TwiML's first verb is <Reject>: Twilio does not answer the call."""
+    try:
+        root = ET.fromstring(twiml)  # noqa: S314 - a loopback webhook's answer
+    except ET.ParseError:
+        return False
+    return len(root) > 0 and root[0].tag == "Reject"
+
+
 def _missing_field(form: dict[str, str]) -> tuple[int, str, int] | None:
     if not form.get("To"):
         return 21604, "A 'To' phone number is required.", 400
@@ -792,8 +966,12 @@ def _handler_for(fake: FakeTwilio) -> type[BaseHTTPRequestHandler]:
             local = {"/_local/outbox": lambda: {"messages": fake.messages()},
                      "/_local/failures": lambda: {"pending": fake.pending_failures()},
                      "/_local/numbers": lambda: {"numbers": fake.numbers()},
-                     "/_local/triggers": lambda: {"usage_triggers": fake.triggers()}}
-            if url.path in local:
+                     "/_local/triggers": lambda: {"usage_triggers": fake.triggers()},
+                     "/_local/services": lambda: {"services": fake.services()},
+                     "/_local/usage": lambda: {"usage": fake.usage_today()}}
+            if url.path == REJECT_BIN_PATH:
+                self._send(Reply(200, REJECT_BUSY, "text/xml"))
+            elif url.path in local:
                 self._send(_json(200, local[url.path]()))
             else:
                 self._api("GET", "")
@@ -804,8 +982,13 @@ def _handler_for(fake: FakeTwilio) -> type[BaseHTTPRequestHandler]:
                 self._send(_json(413, _error(20001, "Request too large", 413)))
                 return
             raw = self.rfile.read(length).decode("utf-8", "replace")
-            if urlsplit(self.path).path == "/_local/failures":
+            path = urlsplit(self.path).path
+            if path == "/_local/failures":
                 self._failures(raw)
+            elif path == REJECT_BIN_PATH:  # Twilio POSTs to a TwiML Bin (ErrorCode, ...)
+                self._send(Reply(200, REJECT_BUSY, "text/xml"))
+            elif path in ("/_local/call", "/_local/text", "/_local/fire"):
+                self._traffic(path, raw)
             else:
                 self._api("POST", raw)
 
@@ -832,6 +1015,29 @@ def _handler_for(fake: FakeTwilio) -> type[BaseHTTPRequestHandler]:
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
+
+        def _traffic(self, path: str, raw: str) -> None:
+            """What Twilio sends, on demand: a call, an SMS or a trigger firing."""
+            try:
+                request = json.loads(raw or "{}")
+                if path == "/_local/call":
+                    result = fake.call(str(request["to"]), str(request["from"]))
+                    answer: dict[str, Any] = {"answered_by": result.answered_by,
+                                              "twiml": result.twiml, "billed": result.billed}
+                elif path == "/_local/text":
+                    sent = fake.text(str(request["to"]), str(request["from"]),
+                                     str(request.get("body", "salut")))
+                    answer = {"requested": sent is not None,
+                              "status": sent.status if sent else None}
+                elif "sid" in request:
+                    answer = {"fired": [request["sid"]] if fake.fire_trigger(
+                        str(request["sid"])) is not None else []}
+                else:
+                    answer = {"fired": fake.fire_level(int(request.get("level", 1)))}
+            except (ValueError, KeyError, TypeError) as exc:
+                self._send(_json(400, {"message": f"bad request: {exc!r}"}))
+                return
+            self._send(_json(200, answer))
 
         def _failures(self, raw: str) -> None:
             try:

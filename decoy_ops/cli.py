@@ -15,7 +15,7 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 from twilio.base.exceptions import TwilioException, TwilioRestException
 
-from decoy import clock, controls
+from decoy import clock, controls, offair
 from decoy.campaigns import load_campaigns
 from decoy_ops import ROOT, connect, local, stats, switch
 from decoy_ops.stack import OpsError, Stack, resolve, samconfig_defaults
@@ -57,13 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--apply", action="store_true", help="change the numbers (default: dry run)")
     p.add_argument("--sms-url", help="SMS webhook (default: output SmsWebhookUrl)")
     p.add_argument("--voice-url", help="voice webhook (default: output VoiceWebhookUrl)")
-    p.add_argument("--twilio-api-base-url",
-                   help="another Twilio REST API, e.g. the local fake (http://127.0.0.1:PORT)")
-    p.add_argument("--account-sid-parameter",
-                   help="SSM name of the account SID (default: the stack's parameter); "
-                        "TWILIO_ACCOUNT_SID + TWILIO_AUTH_TOKEN in the environment win")
-    p.add_argument("--auth-token-parameter",
-                   help="SSM name of the auth token (default: the stack's parameter)")
+    _twilio_flags(p)
     t = p.add_argument_group(
         "usage triggers", "Twilio Usage Triggers, the second breaker: daily thresholds whose "
         "callback (POST /usage) turns the kill switch on. Derived from the stack's budgets "
@@ -80,7 +74,23 @@ def build_parser() -> argparse.ArgumentParser:
                    help="threshold on the daily calls-inbound minutes")
     t.add_argument("--price-per-day", type=float,
                    help="threshold on the daily totalprice (the account's currency, USD)")
+    t.add_argument("--off-air-sms-per-day", type=int,
+                   help="level 2 (numbers off the air): threshold on the daily sms count")
+    t.add_argument("--off-air-price-per-day", type=float,
+                   help="level 2: at most this much a day, in the account's currency (USD for "
+                        "most; Twilio's price triggers use it): the cost model converts euros "
+                        "at Prices.eur_per_usd, `make cost` prints both")
     p.set_defaults(run=run_connect)
+
+    p = commands.add_parser(
+        "off-air", parents=[common], epilog=EPILOG,
+        help="take every campaign number off the air by hand (level 2; dry run by default)",
+        description="Empty each number's SMS URL (and a Messaging Service's inbound URL where "
+                    "it governs them) and point its voice URL at the reject-busy TwiML Bin, "
+                    "so Twilio stops billing inbound traffic. `connect --apply` puts them back.")
+    p.add_argument("--apply", action="store_true", help="change the numbers (default: dry run)")
+    _twilio_flags(p)
+    p.set_defaults(run=run_off_air)
 
     p = commands.add_parser(
         "stats", parents=[common], epilog=EPILOG,
@@ -118,8 +128,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("action", choices=["on", "off", "status"])
     p.add_argument("--kill-switch-parameter",
                    help="SSM name of the kill switch (default: output KillSwitchParameterName)")
+    _twilio_flags(p)  # status also says whether the numbers are off the air (level 2)
     p.set_defaults(run=run_kill_switch)
     return parser
+
+
+def _twilio_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--twilio-api-base-url",
+                   help="another Twilio REST API, e.g. the local fake (http://127.0.0.1:PORT)")
+    p.add_argument("--account-sid-parameter",
+                   help="SSM name of the account SID (default: the stack's parameter); "
+                        "TWILIO_ACCOUNT_SID + TWILIO_AUTH_TOKEN in the environment win")
+    p.add_argument("--auth-token-parameter",
+                   help="SSM name of the auth token (default: the stack's parameter)")
+    p.add_argument("--voice-reject-url",
+                   help="the reject-busy TwiML Bin (default: output VoiceRejectUrl)")
 
 
 class Aws:
@@ -149,6 +172,8 @@ def run_kill_switch(args: argparse.Namespace, aws: Aws, stack: Stack, now: float
     if args.action != "status":
         switch.turn(aws("ssm"), name, on=args.action == "on")
     print(f"kill switch {name}: {switch.explain(switch.read(aws('ssm'), name))}")
+    if args.action == "status":
+        print(_air_status(args, aws, stack))
     if args.action == "on":
         try:
             cache = f"{int(stack.parameter('KillSwitchCacheSeconds', '-'))} s"
@@ -189,49 +214,163 @@ def run_stats(args: argparse.Namespace, aws: Aws, stack: Stack, now: float) -> i
     return 0
 
 
-def run_connect(args: argparse.Namespace, aws: Aws, stack: Stack, now: float) -> int:
-    from decoy.outbound import twilio_client  # loads twilio.rest: only this command needs it
+def _client(args: argparse.Namespace, aws: Aws, stack: Stack) -> Any:
+    """Twilio's REST client with the stack's own credentials (never a parent account's)."""
+    from decoy.outbound import twilio_client  # loads twilio.rest: only these commands need it
 
-    campaigns = load_campaigns()
-    numbers = args.numbers or campaigns.numbers()  # every pool's numbers, retired ones too
-    unknown = [n for n in numbers if campaigns.for_number(n) is None]
-    if unknown:
-        raise OpsError(f"{', '.join(unknown)}: not in campaigns.json, the receiver would "
-                       "answer 404; add a campaign first")
-    wanted = connect.wanted_settings(
-        resolve(args.sms_url, lambda: stack.output("SmsWebhookUrl", "--sms-url")),
-        resolve(args.voice_url, lambda: stack.output("VoiceWebhookUrl", "--voice-url")))
     sid, token = connect.twilio_credentials(
         aws("ssm"),
         lambda: resolve(args.account_sid_parameter, lambda: stack.parameter(
             "TwilioAccountSidParameter", "--account-sid-parameter")),
         lambda: resolve(args.auth_token_parameter, lambda: stack.parameter(
             "TwilioAuthTokenParameter", "--auth-token-parameter")))
-    client = twilio_client(sid, token, args.twilio_api_base_url)
-    triggers, usage_url = ([], "") if args.no_usage_triggers else _wanted_triggers(args, stack)
+    return twilio_client(sid, token, args.twilio_api_base_url)
+
+
+def _reject_url(args: argparse.Namespace, stack: Stack) -> str:
+    """The reject-busy TwiML Bin: --voice-reject-url, else output VoiceRejectUrl ("" when a
+    stack deployed before issue 22 has none)."""
+    if args.voice_reject_url is not None:
+        return str(args.voice_reject_url)
     try:
-        plans = [connect.plan_for(connect.find_number(client, n), n, wanted) for n in numbers]
-        for plan in plans:
-            print("\n".join(connect.describe(plan)))
-        pending = [p for p in plans if p.sid and p.changes]
-        trigger_plans = connect.plan_triggers(client.usage.triggers.list(limit=200), triggers,
-                                              usage_url) if triggers else []
-        for trigger_plan in trigger_plans:
-            print(connect.describe_trigger(trigger_plan, usage_url))
-        changing = [t for t in trigger_plans if t.action != "keep"]
+        return stack.output("VoiceRejectUrl", "--voice-reject-url")
+    except OpsError:
+        return ""
+
+
+def _campaign_numbers(args: argparse.Namespace) -> list[str]:
+    campaigns = load_campaigns()
+    numbers = getattr(args, "numbers", None) or campaigns.numbers()  # retired ones too
+    unknown = [n for n in numbers if campaigns.for_number(n) is None]
+    if unknown:
+        raise OpsError(f"{', '.join(unknown)}: not in campaigns.json, the receiver would "
+                       "answer 404; add a campaign first")
+    return numbers
+
+
+NO_REJECT_BIN = ("no VoiceRejectUrl: a call our API cannot answer (throttled, failing) is "
+                 "answered by Twilio's application error, billed; create the reject-busy "
+                 "TwiML Bin (docs/deploy.md, \"Cap the money\") and set the parameter")
+
+
+def run_connect(args: argparse.Namespace, aws: Aws, stack: Stack, now: float) -> int:
+    numbers = _campaign_numbers(args)
+    sms_url = resolve(args.sms_url, lambda: stack.output("SmsWebhookUrl", "--sms-url"))
+    reject_url = _reject_url(args, stack)
+    wanted = connect.wanted_settings(
+        sms_url, resolve(args.voice_url, lambda: stack.output("VoiceWebhookUrl", "--voice-url")),
+        reject_url)
+    client = _client(args, aws, stack)
+    trigger_sets = [] if args.no_usage_triggers else _trigger_sets(args, stack)
+    if not reject_url:
+        print(f"warning: {NO_REJECT_BIN}")
+    try:
+        # Where a Messaging Service governs a number's SMS, its inbound URL must be ours too
+        # (and level 2 empties it): put back only a Service that holds this stack's numbers.
+        changes = offair.plan(client, numbers, wanted,
+                              {offair.INBOUND_URL: sms_url, "inbound_method": "POST"})
+        for change in changes:
+            print("\n".join(offair.describe(change, "already pointed at this stack")))
+        pending = [c for c in changes if c.sid and c.changes and not c.refused]
+        trigger_plans = [(plan, url) for triggers, url in trigger_sets for plan in
+                         connect.plan_triggers(client.usage.triggers.list(limit=200),
+                                               triggers, url)]
+        for trigger_plan, url in trigger_plans:
+            print(connect.describe_trigger(trigger_plan, url))
+        changing = [(t, url) for t, url in trigger_plans if t.action != "keep"]
+        rearmed = [t for t, _ in changing if t.fired]
         if (pending or changing) and not args.apply:
-            print(f"dry run: {len(pending)} number(s) and {len(changing)} usage trigger(s) "
-                  "would change; run again with --apply")
+            print(f"dry run: {len(pending)} number(s) and {len(changing)} usage "
+                  "trigger(s) would change; run again with --apply")
         elif pending or changing:
-            for plan in pending:
-                connect.apply(client, plan)
-            for trigger_plan in changing:
-                connect.apply_trigger(client, trigger_plan, usage_url)
-            print(f"applied: {len(pending)} number(s) now point at this stack, "
-                  f"{len(changing)} usage trigger(s) changed")
+            for change in pending:
+                offair.apply(client, change)
+            for trigger_plan, url in changing:
+                connect.apply_trigger(client, trigger_plan, url)
+            back = sum(1 for c in pending if c.what == "number" and offair.SMS_URL in c.changes
+                       and not c.changes[offair.SMS_URL][0])
+            print(f"applied: {len(pending)} number(s) now point at this stack"
+                  + (f" ({back} back on the air)" if back else "")
+                  + f", {len(changing)} usage trigger(s) changed")
+        if rearmed:
+            print(f"re-armed {len(rearmed)} usage trigger(s) that had already fired (Twilio "
+                  "fires a trigger once per period): each fires again at once if today's "
+                  "usage is still over its threshold; to stay on the air today, raise it "
+                  "(--price-per-day, --off-air-price-per-day, ...)")
     except OSError as exc:  # requests' connection errors: wrong --twilio-api-base-url, offline
         raise OpsError(f"Twilio API unreachable: {type(exc).__name__}") from None
-    return 1 if any(p.sid is None for p in plans) else 0
+    return 1 if any(c.sid is None for c in changes) else 0
+
+
+def run_off_air(args: argparse.Namespace, aws: Aws, stack: Stack, now: float) -> int:
+    numbers = _campaign_numbers(args)
+    reject_url = _reject_url(args, stack)
+    client = _client(args, aws, stack)
+    if not reject_url:
+        print("warning: no VoiceRejectUrl: the numbers' voice URL is emptied, callers hear "
+              "the number is out of service (not billed)")
+    try:
+        changes = offair.plan_off_air(client, numbers, reject_url)
+        for change in changes:
+            print("\n".join(offair.describe(change)))
+        pending = [c for c in changes if c.sid and c.changes and not c.refused]
+        if pending and not args.apply:
+            print(f"dry run: {len(pending)} number(s) or Service(s) would go off the air; run "
+                  "again with --apply")
+        elif pending:
+            for change in pending:
+                offair.apply(client, change)
+            print(f"applied: {len(pending)} number(s) or Service(s) off the air; "
+                  "`connect --apply` puts them back")
+        else:
+            print("every number is already off the air")
+    except OSError as exc:
+        raise OpsError(f"Twilio API unreachable: {type(exc).__name__}") from None
+    refused = [c for c in changes if c.refused]
+    return 1 if refused or any(c.sid is None for c in changes) else 0
+
+
+def _air_status(args: argparse.Namespace, aws: Aws, stack: Stack) -> str:
+    """'numbers: on the air' / 'OFF THE AIR' (level 2), read from Twilio; never fails."""
+    try:
+        client = _client(args, aws, stack)
+        numbers = load_campaigns().numbers()
+        found = {n: offair.find_number(client, n) for n in numbers}
+        services = [s for s in offair.services_holding(client, numbers) if s.governs]
+    except (OpsError, TwilioException, OSError, ClientError, BotoCoreError) as exc:
+        return f"numbers: unknown (Twilio not read: {type(exc).__name__})"
+    off = [n for n, r in found.items() if r is not None and offair.is_off_air(r)]
+    off += [f"{s.name} (Messaging Service)" for s in services
+            if not getattr(s.resource, offair.INBOUND_URL, "")]
+    owned = sum(1 for r in found.values() if r is not None)
+    if not off:
+        return f"numbers: on the air ({owned} number(s) reach this stack)"
+    return (f"numbers: OFF THE AIR, {len(off)} of {owned + len(services)} ({', '.join(off)}): "
+            "Twilio bills no inbound SMS for them; `connect --apply` puts them back")
+
+
+def _trigger_sets(args: argparse.Namespace, stack: Stack
+                  ) -> list[tuple[list[connect.Trigger], str]]:
+    """Both levels' triggers with their callbacks: level 1 (kill switch), level 2 (off air)."""
+    from decoy_ops.costmodel import Defaults, usage_thresholds
+
+    level_one, usage_url = _wanted_triggers(args, stack)
+    derived = usage_thresholds(Defaults(
+        daily_reply_budget=_budget(args.daily_reply_budget, stack, "DailyReplyBudget",
+                                   "--daily-reply-budget"),
+        daily_answered_calls=_budget(args.daily_call_budget, stack, "DailyAnsweredCallBudget",
+                                     "--daily-call-budget")))
+    sms = args.off_air_sms_per_day
+    price = args.off_air_price_per_day
+    level_two = connect.off_air_triggers(
+        sms if sms is not None else derived.off_air_sms_per_day,
+        price if price is not None else derived.off_air_price_per_day_usd,
+        stack="local" if args.local is not None else stack.name or connect.DEFAULT_STACK)
+    return [(level_one, usage_url), (level_two, connect.off_air_callback(usage_url))]
+
+
+def _budget(value: int | None, stack: Stack, output: str, flag: str) -> int:
+    return value if value is not None else int(stack.output(output, flag))
 
 
 def run_preflight(args: argparse.Namespace, aws: Aws, stack: Stack, now: float) -> int:

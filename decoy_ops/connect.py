@@ -14,10 +14,19 @@ from decoy_ops.stack import OpsError
 SMS_URL, VOICE_URL = "sms_url", "voice_url"
 
 
-def wanted_settings(sms_url: str, voice_url: str) -> dict[str, str]:
-    """What a decoy number needs: both webhooks POSTed to us, and no TwiML App overriding them."""
-    return {SMS_URL: sms_url, "sms_method": "POST", VOICE_URL: voice_url, "voice_method": "POST",
-            "sms_application_sid": "", "voice_application_sid": ""}
+def wanted_settings(sms_url: str, voice_url: str, reject_url: str = "") -> dict[str, str]:
+    """What a decoy number needs: both webhooks POSTed to us, and no TwiML App overriding them;
+    with `reject_url` (the reject-busy TwiML Bin), its VoiceFallbackUrl: "If Twilio is unable
+    to retrieve or execute TwiML from your web server, a request is immediately made to the
+    number's Fallback URL" (Twilio docs, "Availability and reliability"), so a call our API
+    cannot answer (throttled: 429, failing, down) is rejected, unbilled, not answered by
+    Twilio's billed application error. No SMS fallback: a failed SMS webhook is billed all the
+    same and nothing else happens (docs/cost.md), so one would change nothing."""
+    wanted = {SMS_URL: sms_url, "sms_method": "POST", VOICE_URL: voice_url,
+              "voice_method": "POST", "sms_application_sid": "", "voice_application_sid": ""}
+    if reject_url:
+        wanted.update(voice_fallback_url=reject_url, voice_fallback_method="POST")
+    return wanted
 
 
 @dataclass(frozen=True)
@@ -121,6 +130,21 @@ def wanted_triggers(sms_per_day: int, call_minutes_per_day: int, price_per_day: 
             Trigger(trigger_name(stack, "daily call minutes"), "calls-inbound", "usage",
                     float(call_minutes_per_day)),
             Trigger(trigger_name(stack, "daily total price"), "totalprice", "price",
+                    float(price_per_day))]
+
+
+def off_air_callback(usage_url: str) -> str:
+    """The level-2 triggers' callback: the same signed route, `?level=2` (decoy.offair)."""
+    return f"{usage_url}{'&' if '?' in usage_url else '?'}level=2"
+
+
+def off_air_triggers(sms_per_day: int, price_per_day: float, *,
+                     stack: str = DEFAULT_STACK) -> list[Trigger]:
+    """Level 2, "off the air": the same daily categories at higher thresholds; their callback
+    (off_air_callback) takes every number off the air."""
+    return [Trigger(trigger_name(stack, "off-air daily sms"), "sms", "count",
+                    float(sms_per_day)),
+            Trigger(trigger_name(stack, "off-air daily total price"), "totalprice", "price",
                     float(price_per_day))]
 
 

@@ -168,6 +168,9 @@ class Thresholds:
     sms_per_day: int  # Twilio's "sms" count: inbound and outbound together
     call_minutes_per_day: int  # "calls-inbound" minutes
     price_per_day_usd: int  # "totalprice", in the account's currency (USD for most)
+    # Level 2, "off the air" (decoy.offair): the same categories, OFF_AIR_FACTOR times higher.
+    off_air_sms_per_day: int = 0
+    off_air_price_per_day_usd: int = 0
 
 
 def usage_thresholds(defaults: Defaults = Defaults(), prices: Prices = Prices(),
@@ -183,7 +186,13 @@ def usage_thresholds(defaults: Defaults = Defaults(), prices: Prices = Prices(),
     day = day_cost(Day(inbound_sms=sms - segments, replies=defaults.daily_reply_budget,
                        answered_calls=defaults.daily_answered_calls), prices, usage)
     twilio_eur = day.twilio_inbound + day.twilio_replies + day.twilio_calls
-    return Thresholds(sms, minutes, math.ceil(twilio_eur / prices.eur_per_usd * margin) or 10)
+    price = math.ceil(twilio_eur / prices.eur_per_usd * margin) or 10
+    return Thresholds(sms, minutes, price, OFF_AIR_FACTOR * sms, OFF_AIR_FACTOR * price)
+
+
+# Level 2 sits this many times above level 1: level 1 (the kill switch) has fired first and
+# stopped the replies; what still grows past level 2 is inbound traffic nobody answers.
+OFF_AIR_FACTOR = 2
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from decoy import optout, shield, twiml
+from decoy import offair, optout, shield, twiml
 from decoy.campaigns import HELP, REPLY, Campaign
 from decoy.observability import count, logger, set_campaign
 from decoy.outcomes import (
@@ -74,7 +74,7 @@ def answer(webhook: Webhook, rt: Runtime, target: ScheduleTarget, now: float) ->
     if webhook.route == "/status":
         return record_status(webhook, rt)
     if webhook.route == "/usage":
-        return usage_trigger_fired(webhook, rt)
+        return usage_trigger_fired(webhook, rt, target, now)
     inbound = _inbound(webhook, rt)
     count(Metric.Received)
     if webhook.route == "/voice":
@@ -216,8 +216,11 @@ def record_status(webhook: Webhook, rt: Runtime) -> str:
     return twiml.EMPTY
 
 
-def usage_trigger_fired(webhook: Webhook, rt: Runtime) -> str:
-    """A Twilio Usage Trigger crossed its threshold: turn the kill switch on, raise the alarm.
+def usage_trigger_fired(webhook: Webhook, rt: Runtime, target: ScheduleTarget | None = None,
+                        now: float = 0.0) -> str:
+    """A Twilio Usage Trigger crossed its threshold: turn the kill switch on, raise the alarm;
+    a level-2 one (callback `?level=2`) also queues taking the numbers off the air
+    (decoy.offair: the sender, which carries Twilio's REST client, does it).
 
     Twilio POSTs UsageTriggerSid, UsageCategory, TriggerBy, TriggerValue, CurrentValue, ...
     (Usage Triggers docs, "webhook"); signed like every webhook, checked before this runs.
@@ -226,12 +229,15 @@ def usage_trigger_fired(webhook: Webhook, rt: Runtime) -> str:
     if not _USAGE_TRIGGER_SID.match(sid):
         raise Rejected(400, "UsageTriggerSid is not a Twilio usage trigger SID")
     category = webhook.form.get("UsageCategory", "")
+    level_two = offair.is_level_two(webhook.query)
     details = {"trigger": sid, "category": category if _USAGE_CATEGORY.match(category) else None,
                "trigger_by": webhook.form.get("TriggerBy", "")[:16] or None,
                "trigger_value": webhook.form.get("TriggerValue", "")[:32] or None,
-               "current_value": webhook.form.get("CurrentValue", "")[:32] or None}
+               "current_value": webhook.form.get("CurrentValue", "")[:32] or None,
+               "level": 2 if level_two else 1}
     count(Metric.UsageTriggerFired)  # the alarm: whatever happens to the switch below
     logger.set_correlation_id(sid)
+    by_hand = []
     try:
         rt.ssm.client.put_parameter(Name=rt.settings.kill_switch_parameter, Value="on",
                                     Type="String", Overwrite=True)
@@ -239,7 +245,25 @@ def usage_trigger_fired(webhook: Webhook, rt: Runtime) -> str:
         count(Metric.KillSwitchFailed)
         logger.error("usage trigger fired, kill switch NOT turned on",
                      extra={**details, "error": aws_error(exc)})
-        raise Rejected(503, "kill switch not turned on, turn it on by hand") from None
-    rt.ssm.clear_cache()  # this container stops at once; the others within the switch's cache
-    logger.warning("usage trigger fired, kill switch turned on", extra=details)
+        by_hand.append("kill switch not turned on, turn it on by hand")
+    else:
+        rt.ssm.clear_cache()  # this container stops at once; the others within the cache
+        logger.warning("usage trigger fired, kill switch turned on", extra=details)
+    if level_two and target is not None:
+        try:
+            queued = offair.request_off_air(rt.dynamodb, rt.settings.table_name, rt.scheduler,
+                                            target, sid, now)
+        except (ClientError, BotoCoreError) as exc:
+            count(Metric.OffAirFailed)
+            logger.error("level-2 trigger fired, numbers NOT queued to go off the air",
+                         extra={**details, "error": aws_error(exc), "by_hand": offair.BY_HAND})
+            by_hand.append(f"numbers not taken off the air, run {offair.BY_HAND}")
+        else:
+            if queued:
+                count(Metric.OffAirRequested)
+            logger.warning("level-2 trigger fired: numbers go off the air" if queued else
+                           "level-2 trigger already handled: nothing changes twice",
+                           extra=details)
+    if by_hand:
+        raise Rejected(503, "; ".join(by_hand))
     return twiml.EMPTY

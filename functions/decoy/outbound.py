@@ -71,6 +71,7 @@ def twilio_client(account_sid: str, auth_token: str, base_url: str | None) -> An
     client = Client(account_sid, auth_token, http_client=TwilioHttpClient(timeout=10))
     if base_url:  # the local fake Twilio API (make run) or a test server
         client.api.base_url = base_url.rstrip("/")
+        client.messaging.base_url = base_url.rstrip("/")  # Messaging Services (decoy.offair)
     return client
 
 

@@ -74,6 +74,10 @@ class Metric(_Named):
     OptOutFailed = "OptOutFailed"
     UsageTriggerFired = "UsageTriggerFired"
     KillSwitchFailed = "KillSwitchFailed"
+    OffAirRequested = "OffAirRequested"  # a level-2 trigger fired: the order is queued
+    OffAir = "OffAir"  # the numbers were taken off the air
+    OffAirFailed = "OffAirFailed"  # could not queue or apply it: retried, alarmed
+    OffAirRefused = "OffAirRefused"  # a Messaging Service serving other numbers: left alone
     SendRetried = "SendRetried"
     SendDropped = "SendDropped"
     SendResolved = "SendResolved"
@@ -268,6 +272,23 @@ SENTENCES: dict[StrEnum, tuple[str, str]] = {
         "The spending alert fired but the service could not switch itself off: do it by hand.",
         "L'alerte de dépenses s'est déclenchée mais le service n'a pas pu se couper : "
         "coupez-le à la main."),
+    Metric.OffAirRequested: (
+        "The second spending alert fired: the numbers are being taken off the air.",
+        "La seconde alerte de dépenses s'est déclenchée : les numéros sont mis hors d'antenne."),
+    Metric.OffAir: (
+        "The numbers are off the air: messages and calls no longer reach the service, and "
+        "are no longer billed.",
+        "Les numéros sont hors d'antenne : messages et appels n'arrivent plus au service et ne "
+        "sont plus facturés."),
+    Metric.OffAirFailed: (
+        "The numbers could not be taken off the air: it is retried; an operator is warned.",
+        "Les numéros n'ont pas pu être mis hors d'antenne : c'est réessayé, une alerte est "
+        "levée."),
+    Metric.OffAirRefused: (
+        "A messaging service shared with other numbers was left alone: its messages are "
+        "still billed.",
+        "Un service de messagerie partagé avec d'autres numéros n'a pas été touché : ses "
+        "messages restent facturés."),
     Metric.SendRetried: (
         "A reply was not sent yet: it will be tried again.",
         "Une réponse n'est pas encore partie : elle sera réessayée."),

@@ -160,6 +160,9 @@ class Delivery:
     twilio_api_base_url: str | None
     validity_period_seconds: int  # Twilio's ValidityPeriod: 1-36000 s in its queue
     schedule_group_name: str  # where a queued opt-out waits (decoy.optout)
+    # The reject-busy TwiML Bin (template Parameter VoiceRejectUrl): level 2 points the
+    # numbers' voice URL at it (decoy.offair); "" = none, their voice URL is emptied.
+    voice_reject_url: str = ""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Delivery:
@@ -173,4 +176,19 @@ class Delivery:
             twilio_api_base_url=env.get("TWILIO_API_BASE_URL", "").strip() or None,
             validity_period_seconds=validity,
             schedule_group_name=_required(env, "SCHEDULE_GROUP_NAME"),
+            voice_reject_url=voice_reject_url(env),
         )
+
+
+def voice_reject_url(env: Mapping[str, str] | None = None) -> str:
+    """VOICE_REJECT_URL: an https URL (a TwiML Bin, https://handler.twilio.com/twiml/EH...),
+    or "" (none configured)."""
+    env = os.environ if env is None else env
+    raw = env.get("VOICE_REJECT_URL", "").strip()
+    if raw and (not _REJECT_URL.fullmatch(raw) or urlsplit(raw).hostname is None):
+        raise ConfigError(f"environment variable VOICE_REJECT_URL={raw!r} must be an "
+                          "http(s) URL without credentials or fragment (a TwiML Bin's URL)")
+    return raw
+
+
+_REJECT_URL = re.compile(r"https?://[A-Za-z0-9.-]+(?::[0-9]{1,5})?(?:/[A-Za-z0-9._~!$&'()*+,;=:@%/?-]*)?")

@@ -7,7 +7,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
 
-from decoy import clock, optout, outbound, runtime
+from decoy import clock, offair, optout, outbound, runtime
 from decoy.observability import count, logger, observed
 from decoy.outcomes import Metric, Outcome
 from decoy.schedule import ReplyOrder
@@ -31,6 +31,8 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         return optout.record_queued_opt_out(
             event, rt.dynamodb, rt.scheduler, rt.settings.table_name,
             delivery().schedule_group_name, clock.now(), rt.settings.limits.opt_out_seconds)
+    if offair.is_off_air_order(event):  # a level-2 Usage Trigger fired (decoy.offair)
+        return _off_air(event)
     try:
         order = ReplyOrder.from_event(event)
     except ValueError as exc:
@@ -47,3 +49,21 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         count(Metric.SendRetried)
         raise
     return outbound.deliver(order, rt, secrets, delivery(), clock.now())
+
+
+def _off_air(event: dict[str, Any]) -> dict[str, Any]:
+    """Take every number of every campaign (active and retired: retired ones still answer)
+    off the air, with the stack's own credentials; failures raise (retries, then the DLQ)."""
+    rt = runtime.get()
+    try:
+        secrets = rt.secrets(shared_key=False)
+    except GetParameterError:
+        count(Metric.OffAirFailed)
+        logger.error("secrets unavailable, numbers NOT taken off the air",
+                     extra={"by_hand": offair.BY_HAND})
+        raise
+    settings = delivery()
+    return offair.run_order(
+        event, lambda: outbound.twilio_client(secrets.account_sid, secrets.auth_token,
+                                              settings.twilio_api_base_url),
+        rt.campaigns.numbers(), settings.voice_reject_url)

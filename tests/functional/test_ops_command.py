@@ -176,7 +176,8 @@ def test_connect_is_a_dry_run_until_applied_then_points_both_webhooks(stack, ops
     status, out, _ = ops("connect", DECOY)
     assert status == 0
     assert f"sms_url: {DEMO_SMS_URL} -> {SMS_URL}" in out
-    assert "dry run: 1 number(s) and 3 usage trigger(s) would change" in out
+    # 3 level-1 triggers (kill switch) + 2 level-2 ones (off the air, issue 22)
+    assert "dry run: 1 number(s) and 5 usage trigger(s) would change" in out
     assert numbers.updates == []
 
     status, out, _ = ops("connect", DECOY, "--apply")
@@ -280,7 +281,9 @@ def test_connect_installs_three_daily_usage_triggers_derived_from_the_budgets(
     assert trigger_summary(triggers) == [
         ("calls-inbound", "usage", "daily", 250.0, USAGE_URL),
         ("sms", "count", "daily", 2500.0, USAGE_URL),
-        ("totalprice", "price", "daily", 122.0, USAGE_URL)]
+        ("sms", "count", "daily", 5000.0, USAGE_URL + "?level=2"),
+        ("totalprice", "price", "daily", 122.0, USAGE_URL),
+        ("totalprice", "price", "daily", 244.0, USAGE_URL + "?level=2")]
 
 
 def test_connect_twice_keeps_its_triggers_and_changes_nothing(stack, ops, triggers):
@@ -290,7 +293,7 @@ def test_connect_twice_keeps_its_triggers_and_changes_nothing(stack, ops, trigge
     status, out, _ = ops("connect", DECOY, "--apply")
 
     assert status == 0
-    assert len(re.findall(r"^usage trigger .*: already ", out, re.M)) == 3
+    assert len(re.findall(r"^usage trigger .*: already ", out, re.M)) == 5  # both levels
     assert triggers.triggers() == before
     assert [c for c in triggers.requests[calls:] if c[0] != "GET"] == []
 
@@ -298,7 +301,8 @@ def test_connect_twice_keeps_its_triggers_and_changes_nothing(stack, ops, trigge
 def test_connect_replaces_a_changed_threshold_fixes_a_callback_and_drops_duplicates(
         stack, ops, triggers):
     ops("connect", DECOY, "--apply")
-    (sms,) = [t["sid"] for t in triggers.triggers() if t["usage_category"] == "sms"]
+    (sms,) = [t["sid"] for t in triggers.triggers() if t["usage_category"] == "sms"
+              and t["callback_url"] == USAGE_URL]
     (calls,) = [t["sid"] for t in triggers.triggers() if t["usage_category"] == "calls-inbound"]
     triggers.trigger(calls)["callback_url"] = "https://old.example.org/usage"
     triggers.add_trigger(friendly_name="decoy-number daily sms", usage_category="sms",
@@ -312,7 +316,9 @@ def test_connect_replaces_a_changed_threshold_fixes_a_callback_and_drops_duplica
     assert trigger_summary(triggers) == [
         ("calls-inbound", "usage", "daily", 250.0, USAGE_URL),
         ("sms", "count", "daily", 900.0, USAGE_URL),
-        ("totalprice", "price", "daily", 122.0, USAGE_URL)]
+        ("sms", "count", "daily", 5000.0, USAGE_URL + "?level=2"),
+        ("totalprice", "price", "daily", 122.0, USAGE_URL),
+        ("totalprice", "price", "daily", 244.0, USAGE_URL + "?level=2")]
     assert "delete this duplicate" in out
 
 
@@ -322,4 +328,4 @@ def test_connect_leaves_other_usage_triggers_of_the_account_alone(stack, ops, tr
                                   callback_url="https://example.org/alert", recurring="monthly")
     ops("connect", DECOY, "--apply")
     assert triggers.trigger(theirs)["trigger_value"] == "50"
-    assert len(triggers.triggers()) == 4
+    assert len(triggers.triggers()) == 6  # theirs + 3 level-1 + 2 level-2

@@ -86,7 +86,7 @@ def test_every_receiver_outcome_is_on_the_inbound_widget():
 def test_alarms_all_notify_the_one_topic_and_ignore_missing_data():
     alarms = [r["Properties"] for r in STACK["Resources"].values()
               if r["Type"] == "AWS::CloudWatch::Alarm"]
-    assert len(alarms) == 9
+    assert len(alarms) == 11  # issue 22: OffAirAlarm, OffAirFailedAlarm
     for alarm in alarms:
         assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}]
         assert alarm["TreatMissingData"] == "notBreaching"
