@@ -35,7 +35,7 @@ import boto3
 from decoy.phone import mask, mask_all
 from decoy_local import ROOT
 from decoy_local.console import install as install_console
-from decoy_local.fake_twilio import FakeTwilio, OutboxMessage
+from decoy_local.fake_twilio import REJECT_BIN_PATH, FakeTwilio, OutboxMessage
 from decoy_local.gateway import Gateway, TokenBucket
 from decoy_local.lambda_context import LambdaContext
 from decoy_local.scheduler import ScaledDelays, SchedulerLoop, fire_due, sqs_dead_letter
@@ -308,6 +308,12 @@ class LocalStack:
         self._banner()
         return self
 
+    @property
+    def reject_url(self) -> str:
+        """Parameter VoiceRejectUrl's local value: the TwiML Bin the fake Twilio serves, so
+        that `connect --local --apply` sets the voice fallback by itself."""
+        return f"{self.twilio.url}{REJECT_BIN_PATH}"
+
     def _use_clock(self) -> None:
         """The handlers read this stack's clock (moved by --clock-start), as tests set theirs."""
         from decoy import clock
@@ -331,6 +337,7 @@ class LocalStack:
                 env[key] = value
         env["STATUS_CALLBACK_URL"] = f"{self.gateway.url}/status"
         env["TWILIO_API_BASE_URL"] = self.twilio.url
+        env["VOICE_REJECT_URL"] = self.reject_url  # the fake serves the reject-busy Bin
         return env
 
     def _functions_log(self) -> TextIO | None:
@@ -463,6 +470,7 @@ class LocalStack:
                    "VoiceWebhookUrl": f"{self.gateway.url}/voice",
                    "StatusCallbackUrl": f"{self.gateway.url}/status",
                    "UsageCallbackUrl": f"{self.gateway.url}/usage",
+                   "VoiceRejectUrl": self.reject_url,
                    "DailyAnsweredCallBudget": parameters["DailyAnsweredCallBudget"],
                    "TableName": self.stack.table_name,
                    "ScheduleGroupName": self.stack.schedule_group,
