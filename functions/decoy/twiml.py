@@ -4,9 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-# Escapes the XML we write; nothing here parses XML.
-from xml.sax.saxutils import escape, quoteattr  # nosec B406
-
 if TYPE_CHECKING:  # a type only: webhook imports this module, and need not load campaigns
     from decoy.campaigns import Voicemail
 
@@ -18,6 +15,10 @@ REJECT = XML_HEAD + '<Response><Reject reason="busy"/></Response>'
 
 def voicemail(greeting: Voicemail) -> str:
     """The campaign's greeting, a silence as if listening, then hang-up; never a <Record>."""
+    # Escapes the XML we write; nothing here parses XML. Imported on the first call answered:
+    # the receiver's cold start (and a container that only gets SMS) never loads xml.sax.
+    from xml.sax.saxutils import escape, quoteattr  # nosec B406
+
     if greeting.play:
         verb = f"<Play>{escape(greeting.play)}</Play>"
     else:
