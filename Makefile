@@ -37,14 +37,19 @@ run: $(VENV)/.run-installed  ## the whole service locally: moto, handlers, sched
 demo: $(VENV)/.run-installed  ## send signed webhooks to a running `make run`
 	$(BIN)/python -m decoy_local.simulator demo $(ARGS)
 
+# pytest-xdist: TEST_WORKERS processes, each test file in one of them (--dist loadfile: a module's
+# fixtures, e.g. one `make run` stack, are built once); TEST_WORKERS=0 runs in this process.
+TEST_WORKERS ?= 2
+XDIST = -n $(TEST_WORKERS) --dist loadfile
+
 # .venv-sam: tests/integration/test_deploy_guide.py checks the guide's sam commands with it.
 test: $(VENV)/.installed $(SAM_VENV)/.installed  ## unit, functional and integration tests
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(XDIST) $(ARGS)
 
 # The inner loop: the suite minus what starts processes (tests/integration: make run's stack,
 # sam, chromium), marked `stack` by tests/conftest.py. `make test` runs everything.
 test-fast: $(VENV)/.installed  ## the suite without the subprocess stack, sam or the browser (inner loop)
-	$(BIN)/python -m pytest -m "not stack" $(ARGS)
+	$(BIN)/python -m pytest $(XDIST) -m "not stack" $(ARGS)
 
 screenshots: $(VENV)/.installed  ## docs/console*.png: the browser test, saving the page (needs chromium)
 	CONSOLE_SCREENSHOTS=docs $(BIN)/python -m pytest tests/integration/test_console_browser.py
@@ -53,7 +58,7 @@ screenshots: $(VENV)/.installed  ## docs/console*.png: the browser test, saving 
 # (tests/shifted_clock/sitecustomize.py, time-machine), by default to a leap day's last seconds.
 SHIFT_TO ?= 2028-02-29T23:59:50Z
 test-shifted: $(VENV)/.installed  ## the suite again, its clock moved to SHIFT_TO (a leap day's last seconds)
-	DECOY_CLOCK_SHIFT=$(SHIFT_TO) PYTHONPATH=tests/shifted_clock $(BIN)/python -m pytest \
+	DECOY_CLOCK_SHIFT=$(SHIFT_TO) PYTHONPATH=tests/shifted_clock $(BIN)/python -m pytest $(XDIST) \
 	  -W "ignore:Module already imported so cannot be rewritten:pytest.PytestAssertRewriteWarning" $(ARGS)
 
 lint: $(VENV)/.installed  ## ruff on everything

@@ -19,7 +19,12 @@ sys.path.insert(0, str(ROOT / "functions"))
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from log_privacy import pytest_runtest_makereport, pytest_terminal_summary  # noqa: E402, F401
+from log_privacy import (  # noqa: E402, F401
+    pytest_runtest_makereport,
+    pytest_sessionfinish,
+    pytest_terminal_summary,
+    pytest_testnodedown,
+)
 from twilio_fakes import ACCOUNT_SID, AUTH_TOKEN, HASH_KEY, FakeTwilioApi  # noqa: E402
 
 from decoy_local.lambda_context import LambdaContext  # noqa: E402

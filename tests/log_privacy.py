@@ -103,6 +103,26 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
                            + "\n  ".join(dict.fromkeys(hits)))
 
 
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Under pytest-xdist each worker scans its own tests: hand the counts to the controller."""
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:
+        workeroutput["log_privacy"] = {
+            "tests": SCAN.tests, "characters": SCAN.characters, "failures": SCAN.failures,
+            "numbers": sorted(PRIVATE.numbers), "bodies": sorted(PRIVATE.bodies)}
+
+
+@pytest.hookimpl(optionalhook=True)  # a pytest-xdist hook: the controller adds up the workers'
+def pytest_testnodedown(node, error) -> None:
+    scanned = getattr(node, "workeroutput", {}).get("log_privacy")
+    if scanned:
+        SCAN.tests += scanned["tests"]
+        SCAN.characters += scanned["characters"]
+        SCAN.failures += scanned["failures"]
+        PRIVATE.numbers.update(scanned["numbers"])
+        PRIVATE.bodies.update(scanned["bodies"])
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     if SCAN.tests:
         terminalreporter.write_line(
