@@ -7,7 +7,7 @@ Prices are list prices (see docs/cost.md for sources and dates); everything is a
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 SECONDS_PER_DAY = 86_400
 
@@ -243,27 +243,126 @@ def markdown_table(defaults: Defaults = Defaults(), prices: Prices = Prices(),
     return "\n".join(rows)
 
 
+# -- Level 2: the bound that includes inbound traffic -----------------------------------------
+# Twilio bills an inbound SMS whenever it requests an SMS URL, and requests none when the
+# number has none: "you can always disable the SMS URL on your phone number (either manually
+# or automatically via the REST API) and Twilio will stop making requests to your
+# application" (support article 223181528, "Billing for incoming SMS messages"; article
+# 223135287: "To prevent all incoming messages and corresponding charges, remove the webhook
+# URL"). A call rejected with <Reject> (the reject-busy TwiML Bin, article 223180548) is not
+# billed; a call our API cannot answer is rejected by that Bin through VoiceFallbackUrl
+# (Twilio docs, "Availability and reliability"). Sure: Twilio's own pages (support, not the
+# API reference). What the model cannot know is how late Twilio's trigger sees the usage:
+# "UsageTriggers are evaluated frequently, about once a minute" but "it can take some amount
+# of time for the data used by usage triggers to be reflected" (Usage Trigger API docs): no
+# figure. So the lag and the flood's rate are explicit assumptions, tabulated below.
+SHIPPED_NUMBERS = 7  # functions/decoy/campaigns.json: every pool number, retired ones too
+LAGS_MINUTES = (5, 15, 60, 240, 1440)
+RATES_PER_SECOND = (0.2, 1.0, 10.0, 100.0)
+
+
+@dataclass(frozen=True)
+class Breakers:
+    """What the level-2 bound assumes (each is a parameter; docs/cost.md says why)."""
+
+    lag_minutes: float = 60.0  # Twilio's data lag before a trigger sees the usage: assumed
+    queue_minutes: float = 2.0  # ours: the off-air order waits 60 s, Scheduler's 60 s precision
+    inbound_per_second_per_number: float = 10.0  # the flood each number receives: assumed
+    numbers: int = SHIPPED_NUMBERS
+    reject_bin: bool = True  # VoiceRejectUrl set: a call our API fails is rejected, unbilled
+
+
+@dataclass(frozen=True)
+class Bound:
+    """bound = threshold + lag x inbound rate x numbers (x the price of one inbound event)
+    + what the configuration bounds anyway (replies, answered calls: they can fall in the lag
+    too; AWS: never in Twilio's totalprice)."""
+
+    threshold: float  # the level-2 totalprice trigger, in euros
+    overshoot: float  # inbound billed between crossing it and the numbers going off the air
+    configured: float  # replies + answered calls + AWS at the throttle's cap
+
+    @property
+    def total(self) -> float:
+        return self.threshold + self.overshoot + self.configured
+
+
+def inbound_event_price(prices: Prices = Prices(), usage: Usage = Usage(),
+                        reject_bin: bool = True) -> float:
+    """The most one inbound event bills while the numbers are still on the air: an SMS, or a
+    call our API cannot answer (Twilio's application error: one billed minute) without the
+    reject Bin; with it that call is rejected, unbilled. Calls our API answers are bounded by
+    the allowance (in `configured`)."""
+    failed_call = 0.0 if reject_bin else usage.call_minutes * prices.twilio_call_minute_in_eur
+    return max(prices.twilio_sms_in_eur, failed_call)
+
+
+def breaker_bound(defaults: Defaults = Defaults(), prices: Prices = Prices(),
+                  usage: Usage = Usage(), breakers: Breakers = Breakers(),
+                  threshold_usd: float | None = None) -> Bound:
+    """The most a day can bill with both breakers, for a flood of any mix (euros)."""
+    if threshold_usd is None:
+        threshold_usd = usage_thresholds(defaults, prices, usage).off_air_price_per_day_usd
+    seconds = (breakers.lag_minutes + breakers.queue_minutes) * 60
+    events = seconds * breakers.inbound_per_second_per_number * breakers.numbers
+    return Bound(threshold=threshold_usd * prices.eur_per_usd,
+                 overshoot=events * inbound_event_price(prices, usage, breakers.reject_bin),
+                 configured=worst_case_day(throttle_cap(defaults), defaults, prices,
+                                           usage).bounded_by_config)
+
+
+def sensitivity_table(defaults: Defaults = Defaults(), prices: Prices = Prices(),
+                      usage: Usage = Usage(), breakers: Breakers = Breakers()) -> str:
+    """The bound over the two assumptions (rows: lag, columns: inbound rate per number)."""
+    rows = ["| Twilio's lag \\ inbound per number | " + " | ".join(
+        f"{r:g}/s" for r in RATES_PER_SECOND) + " |", "|---|" + "---:|" * len(RATES_PER_SECOND)]
+    for lag in LAGS_MINUTES:
+        cells = [_eur(breaker_bound(defaults, prices, usage, replace(
+            breakers, lag_minutes=lag, inbound_per_second_per_number=rate)).total)
+            for rate in RATES_PER_SECOND]
+        rows.append(f"| {_minutes(lag)} | " + " | ".join(cells) + " |")
+    return "\n".join(rows)
+
+
+def _minutes(value: float) -> str:
+    return f"{value / 60:g} h" if value >= 60 else f"{value:g} min"
+
+
 def summary(defaults: Defaults = Defaults(), prices: Prices = Prices(),
-            usage: Usage = Usage()) -> list[str]:
-    """The worst case per day as one number, its parts, and the Usage Trigger thresholds."""
+            usage: Usage = Usage(), breakers: Breakers = Breakers()) -> list[str]:
+    """The worst case per day as one number, what it assumes, and the triggers."""
     cap = throttle_cap(defaults)
-    worst = worst_case_day(cap, defaults, prices, usage)
+    before = worst_case_day(cap, defaults, prices, usage)
     limits = usage_thresholds(defaults, prices, usage)
+    bound = breaker_bound(defaults, prices, usage, breakers)
+    rate, n = breakers.inbound_per_second_per_number, breakers.numbers
+    lag = breakers.lag_minutes + breakers.queue_minutes
+    price = inbound_event_price(prices, usage, breakers.reject_bin)
+    unbounded = rate * n * SECONDS_PER_DAY * prices.twilio_sms_in_eur
     return [
-        f"Worst case per day under the defaults, everything billed: {_eur(worst.total)}",
-        f"  = replies {_eur(worst.twilio_replies)} ({defaults.daily_reply_budget} x "
-        f"{usage.segments_per_reply} segments) + answered calls {_eur(worst.twilio_calls)} "
-        f"({defaults.daily_answered_calls} x {usage.call_minutes:g} min) + AWS "
-        f"{_eur(worst.aws_total)} + Twilio keyword replies {_eur(worst.twilio_keyword_replies)}"
-        f" + inbound SMS {_eur(worst.twilio_inbound)}",
-        f"  for a flood of {cap:,} SMS (the most the API throttle lets reach the stack in a "
-        f"day, every one a STOP/START keyword); calls beyond the allowance are rejected, "
-        f"unbilled.",
-        f"  Bounded by the configuration alone: {_eur(worst.bounded_by_config)}. Each inbound "
-        f"SMS adds €{prices.twilio_sms_in_eur}, billed by Twilio on arrival whatever we answer.",
-        f"Usage Triggers (decoy_ops connect): sms >= {limits.sms_per_day:,} a day, "
-        f"calls-inbound >= {limits.call_minutes_per_day:,} minutes, totalprice >= "
-        f"${limits.price_per_day_usd:,}: each turns the kill switch on.",
+        f"Worst case per day under the defaults, everything billed: {_eur(bound.total)}",
+        f"  = level-2 threshold {_eur(bound.threshold)} (totalprice >= "
+        f"${limits.off_air_price_per_day_usd:,} at {prices.eur_per_usd} EUR/USD)",
+        f"  + lag x inbound rate x numbers x price {_eur(bound.overshoot)} ({lag:g} min x "
+        f"{rate:g}/s x {n} numbers x €{price:g})",
+        f"  + replies, answered calls and AWS {_eur(bound.configured)} (the configuration's "
+        f"bound: {defaults.daily_reply_budget} replies, {defaults.daily_answered_calls} calls, "
+        f"AWS at the throttle's {cap:,} webhooks)",
+        f"  assumes: Twilio's trigger sees the usage within {breakers.lag_minutes:g} min (it "
+        f"gives no figure), the off-air order runs within {breakers.queue_minutes:g} min, "
+        f"each of the {n} numbers receives at most {rate:g} SMS or calls a second, and the "
+        f"reject-busy TwiML Bin is set (VoiceRejectUrl)",
+        f"  without level 2 the same flood bills {_eur(unbounded)} a day of inbound SMS alone "
+        f"(before issue 22 the model said {_eur(before.total)}, for a flood capped at the "
+        f"throttle's rate: Twilio bills an SMS whatever our API answers, 429 included)",
+        "  the prepaid balance (auto-recharge off) is the only cap that holds whatever these "
+        "assumptions are",
+        f"Usage Triggers (decoy_ops connect), level 1 (kill switch): sms >= "
+        f"{limits.sms_per_day:,} a day, calls-inbound >= {limits.call_minutes_per_day:,} "
+        f"minutes, totalprice >= ${limits.price_per_day_usd:,}",
+        f"  level 2 (numbers off the air): sms >= {limits.off_air_sms_per_day:,} a day, "
+        f"totalprice >= ${limits.off_air_price_per_day_usd:,} "
+        f"(= {_eur(limits.off_air_price_per_day_usd * prices.eur_per_usd)})",
     ]
 
 
@@ -271,6 +370,10 @@ def main() -> int:
     print(markdown_table())
     print()
     print("\n".join(summary()))
+    print()
+    print("Worst case per day over the two assumptions (the rest as above):")
+    print()
+    print(sensitivity_table())
     return 0
 
 

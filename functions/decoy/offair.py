@@ -204,6 +204,7 @@ def request_off_air(dynamodb: Any, table: str, scheduler: Any, target: ScheduleT
     recorded (a retried callback: nothing changes twice). Raises ClientError/BotoCoreError
     when it could not be queued (the marker is then removed, so a retry can queue it)."""
     key = f"offair#{trigger_sid}#{utc_day(now)}"
+    marked = True
     try:
         dynamodb.put_item(TableName=table, Item={
             "pk": {"S": key}, "expiration": {"N": str(int(now) + MARKER_SECONDS)}},
@@ -212,14 +213,23 @@ def request_off_air(dynamodb: Any, table: str, scheduler: Any, target: ScheduleT
     except ClientError as exc:
         if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
             return False
-        raise
+        # DynamoDB failing must not keep the numbers on the air: queue it unmarked (taking
+        # them off twice is harmless; the schedule's name still dedupes a pending order).
+        logger.warning("off-air marker not written, order queued anyway",
+                       extra={"error": exc.response["Error"]["Code"]})
+        marked = False
+    except BotoCoreError as exc:
+        logger.warning("off-air marker not written, order queued anyway",
+                       extra={"error": type(exc).__name__})
+        marked = False
     order = json.dumps({"v": 1, "kind": KIND, "trigger": trigger_sid}, separators=(",", ":"))
     try:
         create_one_time(scheduler, target, order_name(trigger_sid), order,
                         now + QUEUE_DELAY_SECONDS)
     except (ClientError, BotoCoreError):
         try:
-            dynamodb.delete_item(TableName=table, Key={"pk": {"S": key}})
+            if marked:
+                dynamodb.delete_item(TableName=table, Key={"pk": {"S": key}})
         except (ClientError, BotoCoreError):
             logger.error("off-air marker left behind: a retried callback will not queue it")
         raise

@@ -261,3 +261,15 @@ def test_a_call_flood_above_the_stage_throttle_is_rejected_by_the_fallback_not_a
     fake.number(DECOY)["voice_fallback_url"] = ""  # without the Bin: Twilio's own answer
     unbinned = [fake.call(DECOY, "+33612345699") for _ in range(3)]
     assert {r.answered_by for r in unbinned} == {"twilio"} and all(r.billed for r in unbinned)
+
+
+def test_with_dynamodb_failing_the_order_is_still_queued(
+        aws, aws_faults, twilio, lambda_context, at, telemetry):
+    """Fail closed on cost: a DynamoDB outage must not keep the numbers on the air."""
+    aws_faults.fail("dynamodb:PutItem", error(500, "InternalServerError"), 3)
+
+    response = receive(level_two("UT" + "c" * 32), lambda_context)
+
+    assert response["statusCode"] == 200
+    assert [i["kind"] for i in schedule_inputs(aws)] == ["off_air"]
+    assert telemetry.metrics()["OffAirRequested"] == 1

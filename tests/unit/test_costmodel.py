@@ -108,3 +108,24 @@ def test_docs_cost_md_shows_exactly_what_the_model_prints():
     doc = (Path(__file__).resolve().parents[2] / "docs" / "cost.md").read_text(encoding="utf-8")
     missing = [line for line in out.getvalue().splitlines() if line and line not in doc]
     assert missing == [], "docs/cost.md disagrees with `make cost` (decoy_ops/costmodel.py)"
+
+
+def test_the_bound_is_threshold_plus_lag_times_rate_times_numbers_plus_the_configured_part():
+    """Issue 22: one finite number that includes inbound SMS and failed-webhook calls."""
+    from decoy_ops.costmodel import SHIPPED_NUMBERS, Breakers, breaker_bound, usage_thresholds
+
+    from decoy.campaigns import load_campaigns
+
+    assert SHIPPED_NUMBERS == len(load_campaigns().numbers())
+    bound = breaker_bound()
+    limits = usage_thresholds()
+    assert limits.off_air_price_per_day_usd > limits.price_per_day_usd  # above level 1
+    assert bound.threshold == pytest.approx(limits.off_air_price_per_day_usd * 0.92)
+    assert bound.overshoot == pytest.approx(62 * 60 * 10 * 7 * 0.0075)
+    assert bound.configured == pytest.approx(worst_case_day(throttle_cap()).bounded_by_config)
+    slower = breaker_bound(breakers=Breakers(lag_minutes=240))
+    assert slower.total > bound.total
+    without_bin = breaker_bound(breakers=Breakers(reject_bin=False))
+    assert without_bin.overshoot == pytest.approx(bound.overshoot * 0.01 / 0.0075)
+    # what the model said before: a throttle-capped flood; now any rate is bounded
+    assert bound.total < worst_case_day(throttle_cap()).total
