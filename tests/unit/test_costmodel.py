@@ -112,11 +112,10 @@ def test_docs_cost_md_shows_exactly_what_the_model_prints():
 
 def test_the_bound_is_threshold_plus_lag_times_rate_times_numbers_plus_the_configured_part():
     """Issue 22: one finite number that includes inbound SMS and failed-webhook calls."""
+    from decoy.campaigns import load_campaigns
     from decoy_ops.costmodel import SHIPPED_NUMBERS, Breakers, breaker_bound, usage_thresholds
 
-    from decoy.campaigns import load_campaigns
-
-    assert SHIPPED_NUMBERS == len(load_campaigns().numbers())
+    assert len(load_campaigns().numbers()) == SHIPPED_NUMBERS
     bound = breaker_bound()
     limits = usage_thresholds()
     assert limits.off_air_price_per_day_usd > limits.price_per_day_usd  # above level 1
