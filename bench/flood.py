@@ -29,7 +29,7 @@ import responses  # noqa: E402
 from conftest import LambdaContext  # noqa: E402
 from twilio_fakes import FakeTwilioApi  # noqa: E402
 
-from bench import floodlib, function_logs  # noqa: E402
+from bench import breakers, floodlib, function_logs  # noqa: E402
 from decoy import clock  # noqa: E402
 from decoy_ops import costmodel  # noqa: E402
 from receiver.app import lambda_handler as receive  # noqa: E402
@@ -37,6 +37,7 @@ from sender.app import lambda_handler as send  # noqa: E402
 
 DECOY = "+33939000001"  # the "fr" campaign of campaigns.json
 NOW = 1_795_424_400.0  # 2026-11-23T09:00:00Z: the whole flood falls in one UTC day
+BREAKERS_DAY = 1_796_083_200.0  # 2026-12-01T00:00:00Z: after the other scenarios' days
 
 
 def arguments(argv: list[str] | None) -> argparse.Namespace:
@@ -84,6 +85,9 @@ def main(argv: list[str] | None = None) -> int:
                               context=LambdaContext(), sent=twilio.sent,
                               threads=args.threads, container_count=args.containers)
         billed = billed_scenarios(args, aws, twilio)
+        # Then inbound floods against both breakers, on days after the others (issue 22).
+        breaker_days = breakers.run_all(BREAKERS_DAY, fake=twilio, aws=aws, receive=receive,
+                                        send=send, context=LambdaContext())
     wall = time.perf_counter() - started
     received, fired = report.received, report.fired
     webhooks = len(report.plan.arrivals)
@@ -108,6 +112,9 @@ def main(argv: list[str] | None = None) -> int:
           f"€{costmodel.Prices().twilio_sms_in_eur} per SMS that nothing in AWS bounds "
           f"(this flood's {webhooks:,}: €{inbound_here:,.2f})")
     missed = print_billed(billed, args)
+    print("\n".join(breakers.report(breaker_days)))
+    missed += [f"{d.flood.name}: €{d.euros:,.2f} > €{d.bound:,.2f}" for d in breaker_days
+               if not d.kept]
     print(f"  wall time: {wall:.1f} s")
     print(logs.note())
     violations = report.violations()

@@ -721,7 +721,8 @@ class TwilioCore:
 
     # -- what Twilio sends: inbound traffic and trigger callbacks --------------------------
 
-    def call(self, number: str, caller: str, *, timeout: float = 15.0) -> CallResult:
+    def call(self, number: str, caller: str, *, timeout: float = 15.0,
+             count: int = 1) -> CallResult:
         """A call to an owned number, as Twilio places it. Its VoiceUrl first; when Twilio
         cannot retrieve or execute TwiML from it (an HTTP error, 429 included, no connection,
         a timeout: 15 s by default, or no <Response>), its VoiceFallbackUrl, with ErrorCode
@@ -729,8 +730,8 @@ class TwilioCore:
         with an application error (11200). No VoiceUrl: out of service, unanswered.
         (Twilio docs, "Availability and reliability", Fallback URLs; checked 2026-12-04.)"""
         result = self._place_call(number, caller, timeout)
-        with self._lock:
-            self.usage["calls-inbound" if result.billed else "calls-unbilled"] += 1
+        with self._lock:  # count: one request standing for that many alike (load benches)
+            self.usage["calls-inbound" if result.billed else "calls-unbilled"] += count
         return result
 
     def _place_call(self, number: str, caller: str, timeout: float) -> CallResult:
@@ -762,17 +763,17 @@ class TwilioCore:
         return resource["sms_url"], resource["sms_fallback_url"]
 
     def text(self, number: str, sender: str, body: str, *,
-             timeout: float = 15.0) -> Answer | None:
+             timeout: float = 15.0, count: int = 1) -> Answer | None:
         """An SMS to an owned number: the URL that governs it gets the webhook, then its
         fallback when that fails (a failed SMS webhook is billed all the same and nothing
         else happens: no message goes back). None: no URL, nothing requested, not billed."""
         url, fallback = self.sms_urls(number)
         if not url:
             with self._lock:
-                self.usage["sms-unbilled"] += 1
+                self.usage["sms-unbilled"] += count
             return None
-        with self._lock:
-            self.usage["sms-inbound"] += 1  # "if Twilio makes a request to your SMS URL"
+        with self._lock:  # "if Twilio makes a request to your SMS URL then you will be billed"
+            self.usage["sms-inbound"] += count
         form = sms_form(sender, number, body, account_sid=self.account_sid)
         answer = self._webhook(url, form, timeout)
         if (answer is None or answer.status >= 400) and fallback:

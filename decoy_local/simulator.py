@@ -530,6 +530,9 @@ def _parser() -> argparse.ArgumentParser:
     fail.add_argument("--times", type=non_negative, default=1,
                       help="how many sends [1]; 0 clears; the sender tries 3 times (1 + 2 "
                            "Lambda retries) before the DLQ")
+    trigger = sub.add_parser("trigger", help="fire the stack's Usage Triggers as Twilio would "
+                                             "(level 1: kill switch, 2: numbers off the air)")
+    trigger.add_argument("--level", type=int, choices=(1, 2), default=1)
     skipping = sub.add_parser("skip", help="pending replies act as if SECONDS of their delay "
                                            "had passed")
     skipping.add_argument("seconds", type=float, help="e.g. 3600")
@@ -596,6 +599,15 @@ def _run(args: argparse.Namespace, stack: LocalStack, out: TextIO) -> int:
         created = " after creating the message" if args.created else ""
         out.write(f"fake Twilio: the next {args.times} send(s) answer {args.error}{created} "
                   f"(pending failures: {json.dumps(pending)})\n")
+    elif args.command == "trigger":
+        fired = _json(f"{stack.twilio_url}/_local/fire", {"level": args.level})["fired"]
+        out.write(f"fake Twilio: {len(fired)} level-{args.level} usage trigger(s) fired"
+                  + (" (none installed or all fired today: `decoy_ops connect --local --apply`)"
+                     if not fired else "") + "\n")
+        if args.level == 2 and fired:
+            out.write("   the numbers go off the air within a minute (scaled); check with "
+                      "`make ops ARGS=\"kill-switch status --local\"`, restore with "
+                      "`make ops ARGS=\"connect --local --apply\"`\n")
     elif args.command == "skip":
         skip(stack, args.seconds)
         pending = stats(stack)["pending_schedules"]
