@@ -91,7 +91,8 @@ def proxy_response(result: Any) -> tuple[int, dict[str, str], bytes]:
 
 
 class TokenBucket:
-    """Stage throttling: `rate` requests per second on average, bursts up to `burst`."""
+    """Throttling (the stage's, or one route's own): `rate` requests per second on average,
+    bursts up to `burst`."""
 
     def __init__(self, rate: float, burst: int, clock: Callable[[], float] = time.monotonic):
         self.rate, self.burst = rate, burst
@@ -116,12 +117,14 @@ class Gateway:
 
     def __init__(self, routes: dict[str, Target], port: int = 0,
                  throttle: TokenBucket | None = None,
+                 route_throttles: dict[str, TokenBucket] | None = None,
                  controls: dict[str, Control] | None = None,
                  pages: dict[str, Page] | None = None):
         self.routes = routes
         self.controls = controls or {}
         self.pages = pages or {}  # GET only: the local console's page and files
         self.throttle = throttle
+        self.route_throttles = route_throttles or {}  # route key -> its own bucket
         self.server = ThreadingHTTPServer(("127.0.0.1", port), _handler_for(self))
         self.server.daemon_threads = True
         self._thread = threading.Thread(target=self.server.serve_forever, args=(POLL,), daemon=True,
@@ -186,7 +189,8 @@ def _handler_for(gateway: Gateway) -> type[BaseHTTPRequestHandler]:
             if target is None:
                 self._reply(404, {"Content-Type": "application/json"}, b'{"message":"Not Found"}')
                 return
-            if gateway.throttle is not None and not gateway.throttle.take():
+            bucket = gateway.route_throttles.get(route_key, gateway.throttle)
+            if bucket is not None and not bucket.take():
                 self._reply(429, {"Content-Type": "application/json"},
                             b'{"message":"Too Many Requests"}')
                 return

@@ -41,6 +41,7 @@ from decoy_local.lambda_context import LambdaContext
 from decoy_local.scheduler import ScaledDelays, SchedulerLoop, fire_due, sqs_dead_letter
 from decoy_local.template import (
     function_environment,
+    http_api_route_throttling,
     http_api_routes,
     http_api_throttling,
     load_template,
@@ -284,6 +285,8 @@ class LocalStack:
                 {route: self._route_target(logical_id)
                  for route, logical_id in http_api_routes(template).items()},
                 port=opts.port, throttle=TokenBucket(*http_api_throttling(template)),
+                route_throttles={route: TokenBucket(*limits) for route, limits
+                                 in http_api_route_throttling(template).items()},
                 controls={"GET /_local/stats": lambda _: (200, self.stats()),
                           "POST /_local/skip": self._skip})
         self._stoppers.append(self.gateway.stop)

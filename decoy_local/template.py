@@ -224,6 +224,23 @@ def http_api_throttling(template: dict[str, Any]) -> tuple[float, int]:
             int(_resolve(settings["ThrottlingBurstLimit"], values)))
 
 
+def http_api_route_throttling(template: dict[str, Any]) -> dict[str, tuple[float, int]]:
+    """Route key -> its own throttling (rate per second, burst), from the HttpApi events'
+    RouteSettings (SAM puts them in the stage's RouteSettings; they override the stage's
+    defaults for that route)."""
+    values = parameter_defaults(template)
+    found = {}
+    for res in resources_of_type(template, "AWS::Serverless::Function").values():
+        for event in res["Properties"].get("Events", {}).values():
+            settings = event["Properties"].get("RouteSettings") or {}
+            if event["Type"] == "HttpApi" and "ThrottlingRateLimit" in settings:
+                props = event["Properties"]
+                found[f"{props['Method'].upper()} {props['Path']}"] = (
+                    float(_resolve(settings["ThrottlingRateLimit"], values)),
+                    int(_resolve(settings["ThrottlingBurstLimit"], values)))
+    return found
+
+
 EMULATED_ACCOUNT = "123456789012"
 EMULATED_SERVICES = ("dynamodb", "scheduler", "sqs", "ssm")
 

@@ -36,6 +36,11 @@ PROPERTY_FIELDS: dict[tuple[str, str], tuple[str, str, str]] = {
         ("apigatewayv2", "CreateStage", "DefaultRouteSettings.ThrottlingRateLimit"),
     ("AWS::ApiGatewayV2::Stage", "DefaultRouteSettings.ThrottlingBurstLimit"):
         ("apigatewayv2", "CreateStage", "DefaultRouteSettings.ThrottlingBurstLimit"),
+    # A route's own throttle (a map keyed by route key: "*" walks into the map's values).
+    ("AWS::ApiGatewayV2::Stage", "RouteSettings.POST /usage.ThrottlingRateLimit"):
+        ("apigatewayv2", "CreateStage", "RouteSettings.*.ThrottlingRateLimit"),
+    ("AWS::ApiGatewayV2::Stage", "RouteSettings.POST /usage.ThrottlingBurstLimit"):
+        ("apigatewayv2", "CreateStage", "RouteSettings.*.ThrottlingBurstLimit"),
     ("AWS::CloudWatch::Alarm", "Threshold"): ("cloudwatch", "PutMetricAlarm", "Threshold"),
     ("AWS::CloudWatch::Alarm", "Period"): ("cloudwatch", "PutMetricAlarm", "Period"),
     ("AWS::CloudWatch::Alarm", "EvaluationPeriods"):
@@ -133,7 +138,7 @@ def api_range(service: str, operation: str, member_path: str) -> dict[str, Any]:
     model = botocore.session.get_session().get_service_model(service)
     shape = model.operation_model(operation).input_shape
     for name in member_path.split("."):
-        shape = shape.members[name]
+        shape = shape.value if name == "*" else shape.members[name]
     assert shape.type_name in ("integer", "long", "double", "float"), member_path
     values = None
     # Some fields list their values in prose only, e.g. CloudWatch Logs' retentionInDays.
