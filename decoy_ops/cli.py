@@ -390,14 +390,15 @@ def run_preflight(args: argparse.Namespace, aws: Aws, stack: Stack, now: float) 
 
     trigger_args = argparse.Namespace(
         usage_url=None, daily_reply_budget=None, daily_call_budget=None, sms_per_day=None,
-        call_minutes_per_day=None, price_per_day=None, local=args.local)
+        call_minutes_per_day=None, price_per_day=None, off_air_sms_per_day=None,
+        off_air_price_per_day=None, local=args.local)
     configured = samconfig_defaults()["region"]
     checks = preflight.run(preflight.Setup(
         aws=aws, stack=stack, region=aws.region or "", samconfig_region=configured,
         twilio=client, credentials=credentials, load_campaigns=load_campaigns, local=local_run,
         connect_command='make ops ARGS="connect --local --apply"' if local_run
         else 'make ops ARGS="connect --apply"',
-        wanted_triggers=lambda: _wanted_triggers(trigger_args, stack)))
+        wanted_triggers=lambda: _trigger_sets(trigger_args, stack)))
     print("\n".join(preflight.render(checks)))
     return 1 if any(c.status == preflight.FAIL for c in checks) else 0
 

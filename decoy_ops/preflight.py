@@ -340,7 +340,8 @@ def usage_triggers(plans: Sequence[Any], fix: str = 'make ops ARGS="connect --ap
     if off:
         return fail(name, f"{len(off)} of {len(plans)} missing or stale ('{off[0].trigger.name}'"
                           f": {off[0].action}): `{fix}`")
-    return ok(name, f"{len(plans)} daily trigger(s) turn the kill switch on past the budgets")
+    return ok(name, f"{len(plans)} daily trigger(s) in place: the kill switch, then off the air, "
+                     "past the budgets")
 
 
 # -- where the deploy's values come from ------------------------------------------------------
@@ -397,7 +398,8 @@ class Setup:
     samconfig_region: str | None
     twilio: Callable[[str, str], Any]  # (account sid, auth token) -> twilio Client
     credentials: Callable[[Callable[[str], str]], tuple[str, str]]  # parameter -> name
-    wanted_triggers: Callable[[], tuple[list[Any], str]]  # connect's triggers, their callback
+    # connect's triggers by level (1: kill switch, 2: off the air), each with its callback
+    wanted_triggers: Callable[[], list[tuple[list[Any], str]]]
     load_campaigns: Callable[[], Any]
     local: bool = False
     connect_command: str = 'make ops ARGS="connect --apply"'
@@ -556,9 +558,10 @@ def _numbers(client: Any, campaigns: Sequence[Campaign], setup: Setup,
 def _triggers(client: Any, setup: Setup) -> Check:
     from decoy_ops import connect
 
-    wanted, url = setup.wanted_triggers()
-    return usage_triggers(connect.plan_triggers(client.usage.triggers.list(limit=200), wanted,
-                                                url), setup.connect_command)
+    existing = client.usage.triggers.list(limit=200)
+    return usage_triggers([plan for wanted, url in setup.wanted_triggers()
+                           for plan in connect.plan_triggers(existing, wanted, url)],
+                          setup.connect_command)
 
 
 def local_twilio(client: Any, base_url: str) -> Any:

@@ -85,13 +85,16 @@ def world(aws, twilio_domains, tmp_path, monkeypatch):
         credentials=lambda name: connect.twilio_credentials(
             aws.ssm, lambda: name("TwilioAccountSidParameter"),
             lambda: name("TwilioAuthTokenParameter")),
-        wanted_triggers=lambda: (connect.wanted_triggers(60, 20, 9.5), OUTPUTS["UsageCallbackUrl"]),
+        wanted_triggers=lambda: [  # both levels: the kill switch, then off the air (#22)
+            (connect.wanted_triggers(60, 20, 9.5), OUTPUTS["UsageCallbackUrl"]),
+            (connect.off_air_triggers(120, 19.0),
+             connect.off_air_callback(OUTPUTS["UsageCallbackUrl"]))],
         load_campaigns=load_campaigns, find_python313=lambda: "/opt/python3.13/bin",
         which=lambda name: f"/usr/bin/{name}")
     client = point_at_stack(NUMBERS)
-    triggers, url = setup.wanted_triggers()
-    for plan in connect.plan_triggers([], triggers, url):
-        connect.apply_trigger(client, plan, url)
+    for triggers, url in setup.wanted_triggers():
+        for plan in connect.plan_triggers([], triggers, url):
+            connect.apply_trigger(client, plan, url)
     world = type("World", (), {})()
     world.setup, world.twilio, world.aws, world.clients, world.stack = (
         setup, twilio_api, aws, clients, stack)
@@ -232,7 +235,7 @@ def _break(world: Any, what: str) -> preflight.Setup:
     ("geo", "✗ SMS geo permissions: SMS to BE is not allowed"),
     ("webhook", "✗ numbers point at this stack: +33939123456 not yet: "
                 "`make ops ARGS=\"connect --apply\"`"),
-    ("trigger", "✗ usage triggers: 1 of 3 missing or stale"),
+    ("trigger", "✗ usage triggers: 1 of 5 missing or stale"),
     ("kill", "✗ kill switch: on: nothing would be sent"),
     ("alarm", "✗ alarm email: v…@example.org has not confirmed"),
 ])

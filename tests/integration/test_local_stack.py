@@ -257,7 +257,7 @@ def test_the_ops_command_connects_counts_and_kills_the_local_stack(running):
     assert planned.returncode == 0, planned.stderr
     assert f"sms_url: https://demo.twilio.com/welcome/sms/reply -> {sms_url}" in planned.stdout
     pool = {n["number"] for c in stack.campaigns for n in c["numbers"]}  # retired ones too
-    assert f"dry run: {len(pool)} number(s) and 3 usage trigger(s) would change" \
+    assert f"dry run: {len(pool)} number(s) and 5 usage trigger(s) would change" \
         in planned.stdout
     assert {n["sms_url"] for n in twilio_numbers(stack)} == {DEMO_SMS_URL}
 
@@ -272,7 +272,9 @@ def test_the_ops_command_connects_counts_and_kills_the_local_stack(running):
                   for t in twilio_usage_triggers(stack)) == [
         ("calls-inbound", "daily", f"{stack.api_url}/usage"),
         ("sms", "daily", f"{stack.api_url}/usage"),
-        ("totalprice", "daily", f"{stack.api_url}/usage")]
+        ("sms", "daily", f"{stack.api_url}/usage?level=2"),  # level 2: off the air (#22)
+        ("totalprice", "daily", f"{stack.api_url}/usage"),
+        ("totalprice", "daily", f"{stack.api_url}/usage?level=2")]
 
     shown = ops(running, "stats")
     used = int(stats(stack)["metrics"].get("BudgetUsed", 0))
@@ -300,7 +302,7 @@ def test_preflight_local_passes_once_connected(running):
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert "✗" not in checked.stdout
     assert "✓ numbers point at this stack" in checked.stdout
-    assert "✓ usage triggers: 3 daily trigger(s)" in checked.stdout
+    assert "✓ usage triggers: 5 daily trigger(s) in place" in checked.stdout
     assert checked.stdout.splitlines()[-1].startswith("all ")
 
 
