@@ -155,7 +155,7 @@ class WebConsole:
         values = {key: html.escape(value) for key, value in text.items()}
         options = "\n".join(  # one per number of each pool: the label says which venue
             f'<option value="{html.escape(c["id"])}/{html.escape(n["label"])}">'
-            f'{html.escape(_row_name(c, n))} ({html.escape(mask(n["number"]))})</option>'
+            f'{html.escape(row_name(c, n, text))} ({html.escape(mask(n["number"]))})</option>'
             for c in self.stack.campaigns for n in pool(c))
         first_code = self.stack.campaigns[0]["allowed_country_codes"][0]
         values.update(
@@ -180,9 +180,11 @@ class WebConsole:
             rows.append({"campaign": c["id"],
                          "counts": _columns(counts["campaigns"].get(c["id"], {}))})
             if len(pool(c)) > 1:  # per venue: what reached and was replied from each number
-                rows += [{"campaign": _row_name(c, n), "counts": _columns(
-                    counts.get("labels", {}).get(c["id"], {}).get(n["label"], {}))}
-                    for n in pool(c)]
+                # the page names the row in its language (row_name's words, strings.json)
+                rows += [{"campaign": c["id"], "label": n["label"],
+                          "retired": n.get("status") == "retired", "counts": _columns(
+                              counts.get("labels", {}).get(c["id"], {}).get(n["label"], {}))}
+                         for n in pool(c)]
         # The handlers' own clock (the stack moves it with --clock-start): the same day.
         used = controls.budget_used_today(self.dynamodb, self.stack.outputs["TableName"],
                                           clock.now())
@@ -233,7 +235,7 @@ class WebConsole:
         if not 1 <= count <= FLOOD_MAX:
             raise ConsoleError(f"count must be between 1 and {FLOOD_MAX}")
         if not self._flooding.acquire(blocking=False):
-            return 409, {"message": "a flood is already running"}
+            return 409, {"message": "a flood is already running", "key": "error_flood_busy"}
         try:
             before = stats(self.stack)
             started = time.monotonic()
@@ -317,12 +319,16 @@ def _object(request: Any) -> dict[str, Any]:
 
 
 def _guarded(control: Control) -> Control:
-    """Bad input is a 400 with its reason (the gateway's), a stack that fails to answer a 502."""
+    """Bad input is a 400 with its reason, a stack that fails to answer a 502; `key` names the
+    sentence the page shows for it in its language (strings.json), `message` stays for a
+    reader of the JSON."""
     def guarded(request: Any) -> tuple[int, Any]:
         try:
             return control(request)
+        except ConsoleError as exc:
+            return 400, {"message": str(exc), "key": "error_bad_input"}
         except (OSError, StackUnavailable) as exc:
-            return 502, {"message": mask_all(str(exc))}
+            return 502, {"message": mask_all(str(exc)), "key": "error_stack"}
 
     return guarded
 
@@ -380,11 +386,13 @@ def refusal(status: int) -> str:
     return str(REFUSALS.get(status, Metric.BadRequest))
 
 
-def _row_name(campaign: dict[str, Any], number: dict[str, str]) -> str:
-    """'fr-be · bar-le-central' for a pool's number; the campaign id alone for a pool of one."""
+def row_name(campaign: dict[str, Any], number: dict[str, str], text: dict[str, str]) -> str:
+    """'fr-be · bar-le-central' for a pool's number, with the page's word for a retired one
+    (`text` is strings(lang)); the campaign id alone for a pool of one. console.js names the
+    counters' rows the same way."""
     if len(pool(campaign)) == 1:
         return str(campaign["id"])
-    retired = " (retired)" if number.get("status") == "retired" else ""
+    retired = f" {text['number_retired']}" if number.get("status") == "retired" else ""
     return f"{campaign['id']} · {number['label']}{retired}"
 
 

@@ -9,13 +9,23 @@
   const fill = (text, values) =>
     text.replace(/\{(\w+)\}/g, (_, key) => (key in values ? String(values[key]) : ""));
 
+  // A number as the page's language writes it (French: 1,5 s).
+  const num = (value) => Number(value).toLocaleString(document.documentElement.lang,
+    { useGrouping: false, maximumFractionDigits: 1 });
+
+  // A failure is said in the page's language: the answer's `key` names the sentence.
   async function post(path, payload) {
-    const response = await fetch(path, {
-      method: "POST", headers: { "Content-Type": "application/json" },
-      body: JSON.stringify(payload),
-    });
-    const data = await response.json();
-    if (!response.ok) throw new Error(data.message || `HTTP ${response.status}`);
+    let response;
+    try {
+      response = await fetch(path, {
+        method: "POST", headers: { "Content-Type": "application/json" },
+        body: JSON.stringify(payload),
+      });
+    } catch (error) {
+      throw new Error(T.error_stack);
+    }
+    const data = await response.json().catch(() => ({}));
+    if (!response.ok) throw new Error(T[data.key] || T.error_stack);
     return data;
   }
 
@@ -59,7 +69,7 @@
     }
     if (answer.kind !== "refused") {
       lines.push(answer.reply_due_in === null ? T.answer_no_reply
-        : fill(T.answer_due, { s: Math.round(answer.reply_due_in * 10) / 10 }));
+        : fill(T.answer_due, { s: num(answer.reply_due_in) }));
       if (answer.reply_due_in !== null) waiting = { to: answer.to, known, lines };
     }
     $("answer").textContent = lines.join("\n");
@@ -129,7 +139,10 @@
       if (header) row.className = "total";
       return row;
     };
-    body.replaceChildren(...state.campaigns.map((c) => line(c.campaign, c.counts)),
+    // A pool's number: 'fr-be · bar-le-central', as console.py's row_name writes it.
+    const name = (c) => (c.label === undefined ? c.campaign
+      : `${c.campaign} · ${c.label}${c.retired ? ` ${T.number_retired}` : ""}`);
+    body.replaceChildren(...state.campaigns.map((c) => line(name(c), c.counts)),
       line(T.total_row, state.total, true));
   }
 
@@ -203,7 +216,7 @@
       const outcomes = Object.entries(result.outcomes).filter(([k]) => T.outcomes[k])
         .map(([k, v]) => `${v} × ${T.outcomes[k]}`).join(" ");
       $("flood-result").textContent = fill(T.flood_done,
-        { n: result.sent, s: result.seconds, outcomes });
+        { n: result.sent, s: num(result.seconds), outcomes });
       $("flood-result").dataset.done = "true";
     } catch (error) {
       $("flood-result").textContent = `${T.error} ${error.message}`;

@@ -106,6 +106,8 @@ def test_text_reply_flood_and_kill_switch_in_a_browser(stack, page):
     expect(reply).to_contain_text("Bonjour ! Si vous lisez ce message")
     expect(reply).to_contain_text("delivered")  # the signed status callback came back
     expect(page.locator("#counters")).to_contain_text("fr")
+    expect(page.locator("#counters")).to_contain_text("(retired)")  # fr-be's burnt number
+    assert "retiré" not in page.inner_text("body")
     shown = page.inner_text("body")
     assert harasser not in shown and mask(harasser) in shown
     screenshot(page, "console.png")
@@ -188,6 +190,9 @@ def test_the_page_speaks_french(stack, page):
         assert word not in shown, word
     screenshot(page, "console-fr.png")
     assert page.locator("html").get_attribute("lang") == "fr"
-    sync_api.expect(page.locator("#budget-text")).to_contain_text("restantes")
+    sync_api.expect(page.locator("#budget-text")).to_contain_text("il en reste")
+    # A pool's retired number (the shipped fr-be campaign): named in the page's language too.
+    sync_api.expect(page.locator("#counters")).to_contain_text("(retiré\u202f: plus distribué)")
+    assert "retired" not in page.inner_text("body")
     page.click("a.lang")
     sync_api.expect(page.locator("h1")).to_have_text("Decoy number: local console")

@@ -20,6 +20,7 @@ from decoy_local.console import (
     answer_of,
     language,
     outcomes,
+    row_name,
     status_of_callback,
     strings,
 )
@@ -48,7 +49,8 @@ def test_both_languages_have_every_string_the_page_uses():
     for key in [k for k, _ in COLUMNS]:
         assert key in table["en"]
     for key in table["en"]:
-        assert f"${key}" in page or f"T.{key}" in script or key.startswith(("col_", "status_")), key
+        assert f"${key}" in page or f"T.{key}" in script or key.startswith(
+            ("col_", "status_", "error_")) or key == "number_retired", key
     assert strings("fr")["kill_heading"] == "Coupe-circuit"
 
 
@@ -154,3 +156,42 @@ def test_a_stack_that_does_not_answer_is_a_502_with_its_reason():
 
     assert status == 502
     assert "is `make run` running?" in answer["message"]
+
+
+def _pool_console() -> WebConsole:
+    console = _console()
+    console.stack.campaigns[0]["numbers"] = [
+        {"number": "+33939000001", "label": "bar-le-central", "status": "active"},
+        {"number": "+33939000002", "label": "cards-2017", "status": "retired"}]
+    return console
+
+
+@pytest.mark.parametrize(("lang", "said", "not_said"), [
+    ("fr", "fr · cards-2017 (retiré\u202f: plus distribué)", "retired"),
+    ("en", "fr · cards-2017 (retired)", "retiré"),
+])
+def test_a_retired_number_is_named_in_the_page_language(lang, said, not_said):
+    console = _pool_console()
+    campaign = console.stack.campaigns[0]
+    status, _, body = console.page({"lang": lang}, {})
+    page = body.decode()
+
+    assert status == 200
+    assert said in page and not_said not in page.split('id="strings"')[0]
+    assert row_name(campaign, campaign["numbers"][0], strings(lang)) == "fr · bar-le-central"
+    script = (STATIC / "console.js").read_text(encoding="utf-8")
+    assert "T.number_retired" in script  # the counters' rows, named by the page too
+
+
+def test_every_failure_the_page_can_meet_has_a_sentence_in_both_languages():
+    console = _console()
+    answers = [_guarded(console.sms)({"from": "+33612345678"}),  # the stack does not answer
+               _guarded(console.flood)({"count": "many"})]
+    console._flooding.acquire()
+    answers.append(console.flood({"count": 3}))
+
+    assert [status for status, _ in answers] == [502, 400, 409]
+    for _, answer in answers:
+        assert answer["message"]  # for a reader of the JSON
+        for lang in ("en", "fr"):
+            assert strings(lang)[answer["key"]], (lang, answer["key"])
