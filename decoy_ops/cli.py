@@ -117,6 +117,8 @@ def build_parser() -> argparse.ArgumentParser:
                     "before `sam deploy` and again after `connect --apply`.")
     p.add_argument("--twilio-api-base-url",
                    help="another Twilio REST API, e.g. the local fake (http://127.0.0.1:PORT)")
+    p.add_argument("--voice-reject-url",
+                   help="the reject-busy TwiML Bin (default: output VoiceRejectUrl)")
     p.set_defaults(run=run_preflight)
 
     p = commands.add_parser(
@@ -398,7 +400,8 @@ def run_preflight(args: argparse.Namespace, aws: Aws, stack: Stack, now: float) 
         twilio=client, credentials=credentials, load_campaigns=load_campaigns, local=local_run,
         connect_command='make ops ARGS="connect --local --apply"' if local_run
         else 'make ops ARGS="connect --apply"',
-        wanted_triggers=lambda: _trigger_sets(trigger_args, stack)))
+        wanted_triggers=lambda: _trigger_sets(trigger_args, stack),
+        reject_url=lambda: _reject_url(args, stack)))
     print("\n".join(preflight.render(checks)))
     return 1 if any(c.status == preflight.FAIL for c in checks) else 0
 

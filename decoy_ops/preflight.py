@@ -297,28 +297,53 @@ def geo_permissions(client: Any, calling_codes: Iterable[str]) -> Check:
 
 def webhooks(numbers: Mapping[str, Any], wanted: Mapping[str, str],
              fix: str = 'make ops ARGS="connect --apply"') -> Check:
-    """After a deploy: each number's webhooks are this stack's (connect --apply sets them)."""
+    """After a deploy: each number's webhooks are this stack's (connect --apply sets them).
+    A number off the air is left to the "off the air" line (one broken thing, one line)."""
+    from decoy import offair
+
     name = "numbers point at this stack"
-    wrong = [n for n, r in numbers.items() if r is not None and any(
+    on_air = {n: r for n, r in numbers.items() if r is not None and not offair.is_off_air(r)}
+    wrong = [n for n, r in on_air.items() if any(
         (getattr(r, f, "") or "") != v for f, v in wanted.items())]
     if wrong:
         more = f" and {len(wrong) - 1} more" if len(wrong) > 1 else ""
         return fail(name, f"{wrong[0]}{more} not yet: `{fix}`")
-    return ok(name, f"{len(numbers)} number(s): texts and calls reach this stack")
+    if numbers and not on_air:
+        return skipped(name, "every number is off the air (see \"off the air\")")
+    off = len(numbers) - len(on_air)
+    return ok(name, f"{len(on_air)} number(s): texts and calls reach this stack"
+              + (f" ({off} off the air)" if off else ""))
 
 
-def voice_fallback(numbers: Mapping[str, Any], fallback_url: str | None,
+def voice_fallback(numbers: Mapping[str, Any], fallback_url: str,
                    fix: str = 'make ops ARGS="connect --apply"') -> Check:
-    """After a deploy: a call reaching Twilio while the API fails gets a free <Reject>.
-    Hook for issue #22: `fallback_url` is None until connect sets one."""
+    """After a deploy: a call reaching Twilio while the API fails gets a free <Reject>: each
+    number's VoiceFallbackUrl is the reject-busy Bin (VoiceRejectUrl; connect sets it)."""
     name = "voice fallback"
-    if fallback_url is None:
-        return skipped(name, "this version's connect sets no voice fallback")
+    if not fallback_url:
+        return fail(name, "no VoiceRejectUrl: a call the stack cannot answer (throttled, "
+                          "failing) would be answered by Twilio's application error, billed; "
+                          "create the reject-busy TwiML Bin (docs/deploy.md, \"Cap the "
+                          "money\"), set the parameter, then `" + fix + "`")
     wrong = [n for n, r in numbers.items() if r is not None
              and (getattr(r, "voice_fallback_url", "") or "") != fallback_url]
     if wrong:
         return fail(name, f"{wrong[0]} has none: `{fix}`")
     return ok(name, f"{len(numbers)} number(s) reject calls if the stack fails")
+
+
+def off_air(numbers: Mapping[str, Any], fix: str = 'make ops ARGS="connect --apply"') -> Check:
+    """After a deploy: no number is off the air (level 2 empties its SMS URL: it then gets
+    no reply, and Twilio bills no inbound SMS for it)."""
+    from decoy import offair
+
+    name = "off the air"
+    off = [n for n, r in numbers.items() if r is not None and offair.is_off_air(r)]
+    if off:
+        more = f" and {len(off) - 1} more" if len(off) > 1 else ""
+        return fail(name, f"{off[0]}{more} off the air (level 2 fired, or taken off by "
+                          f"hand): texts reach nobody; `{fix}` puts them back")
+    return ok(name, f"no number is off the air ({len(numbers)} on the air)")
 
 
 def kill_switch(ssm: Any, name: str) -> Check:
@@ -405,6 +430,7 @@ class Setup:
     connect_command: str = 'make ops ARGS="connect --apply"'
     find_python313: Callable[[], str | None] = find_python313
     which: Callable[[str], str | None] = shutil.which
+    reject_url: Callable[[], str] = str  # the reject-busy Bin (VoiceRejectUrl); "" = none
 
 
 LOCAL_ONLY_DEPLOY = "needed for a real deploy only, not by the local stack"
@@ -458,13 +484,14 @@ def run(setup: Setup) -> list[Check]:
     campaigns_check, campaigns = campaigns_file(setup.load_campaigns)
     add(campaigns_check)
     client = _twilio(setup, parameters, secrets_ok, checks)
-    after = ("numbers point at this stack", "voice fallback", "usage triggers", "alarm email")
+    after = ("numbers point at this stack", "voice fallback", "off the air", "usage triggers",
+             "alarm email")
     if client is None:
         for campaign in campaigns:
             for entry in campaign.active_numbers:
                 add(skipped(f"number {campaign.id}/{entry.label}", "needs working Twilio "
                                                                    "credentials"))
-        for name in ("Messaging Services", "SMS geo permissions", *after[:3]):
+        for name in ("Messaging Services", "SMS geo permissions", *after[:4]):
             add(skipped(name, "needs working Twilio credentials"))
     else:
         owned = _numbers(client, campaigns, setup, checks)
@@ -473,14 +500,15 @@ def run(setup: Setup) -> list[Check]:
         codes = {code for c in campaigns for code in c.allowed_codes(default_codes) if code}
         add(guarded("SMS geo permissions", lambda: geo_permissions(client, codes)))
         if deployed is not None:
-            for name in after[:3]:
+            for name in after[:4]:
                 add(skipped(name, f"after the deploy ({deployed})"))
         else:
             wanted = connect.wanted_settings(setup.stack.output("SmsWebhookUrl", "-"),
                                              setup.stack.output("VoiceWebhookUrl", "-"))
             live = {n: r for n, r in owned.items() if r is not None}
             add(webhooks(live, wanted, setup.connect_command))
-            add(voice_fallback(live, wanted.get("voice_fallback_url"), setup.connect_command))
+            add(voice_fallback(live, setup.reject_url(), setup.connect_command))
+            add(off_air(live, setup.connect_command))
             add(guarded("usage triggers", lambda: _triggers(client, setup)))
     if deployed is not None:
         add(skipped("kill switch", f"after the deploy ({deployed})"))

@@ -15,6 +15,7 @@ from botocore.stub import Stubber
 from conftest import REGION, campaign_entry
 from twilio_fakes import ACCOUNT_SID, AUTH_TOKEN, FakeTwilioApi
 
+from decoy import offair
 from decoy.campaigns import load_campaigns
 from decoy.outbound import twilio_client
 from decoy_local.fake_twilio import DEMO_SMS_URL, attach_responses
@@ -22,6 +23,7 @@ from decoy_ops import connect, preflight
 from decoy_ops.stack import Stack
 
 NUMBERS = ("+33939123456", "+33939123457")
+BIN = "https://handler.twilio.com/twiml/EH" + "0" * 32  # the reject-busy TwiML Bin
 API = "https://abc123.execute-api.eu-west-3.amazonaws.com"
 OUTPUTS = {"SmsWebhookUrl": f"{API}/sms", "VoiceWebhookUrl": f"{API}/voice",
            "UsageCallbackUrl": f"{API}/usage", "DailyReplyBudget": "500",
@@ -89,6 +91,7 @@ def world(aws, twilio_domains, tmp_path, monkeypatch):
             (connect.wanted_triggers(60, 20, 9.5), OUTPUTS["UsageCallbackUrl"]),
             (connect.off_air_triggers(120, 19.0),
              connect.off_air_callback(OUTPUTS["UsageCallbackUrl"]))],
+        reject_url=lambda: BIN,
         load_campaigns=load_campaigns, find_python313=lambda: "/opt/python3.13/bin",
         which=lambda name: f"/usr/bin/{name}")
     client = point_at_stack(NUMBERS)
@@ -105,7 +108,7 @@ def world(aws, twilio_domains, tmp_path, monkeypatch):
 def point_at_stack(numbers: tuple[str, ...]) -> Any:
     """What `connect --apply` does to the numbers' webhooks."""
     client = twilio_client(ACCOUNT_SID, AUTH_TOKEN, None)
-    wanted = connect.wanted_settings(OUTPUTS["SmsWebhookUrl"], OUTPUTS["VoiceWebhookUrl"])
+    wanted = connect.wanted_settings(OUTPUTS["SmsWebhookUrl"], OUTPUTS["VoiceWebhookUrl"], BIN)
     for n in numbers:
         connect.apply(client, connect.plan_for(connect.find_number(client, n), n, wanted))
     return client
@@ -124,15 +127,22 @@ def test_a_healthy_deployment_passes_every_check(world):
 
     assert [c.line for c in checks if c.status != preflight.OK] == [
         "– secret TwilioSharedKeyParameter: /decoy/twilio/shared-key not stored: this option is "
-        "off",
-        "– voice fallback: this version's connect sets no voice fallback"]
+        "off"]
     names = [c.name for c in checks]
     assert names[:5] == ["python3.13", "AWS CLI", "AWS credentials", "region",
                          "EventBridge Scheduler"]
     assert {"number fr/main", "number bar/main", "Messaging Services", "SMS geo permissions",
-            "numbers point at this stack", "usage triggers", "alarm email"} <= set(names)
+            "numbers point at this stack", "voice fallback", "off the air", "usage triggers",
+            "alarm email"} <= set(names)
+    by_name = {c.name: c for c in checks}
+    assert by_name["voice fallback"].line == (
+        "✓ voice fallback: 2 number(s) reject calls if the stack fails")
+    assert by_name["off the air"].line == "✓ off the air: no number is off the air (2 on the air)"
+    assert by_name["usage triggers"].line == (
+        "✓ usage triggers: 5 daily trigger(s) in place: the kill switch, then off the air, past "
+        "the budgets")
     rendered = preflight.render(checks)
-    assert rendered[-1] == f"all {len(checks) - 2} checks ok, 2 skipped"
+    assert rendered[-1] == f"all {len(checks) - 1} checks ok, 1 skipped"
     assert all(line[0] in "✓✗–" for line in rendered[:-1])
 
 
@@ -143,7 +153,8 @@ def test_before_the_deploy_the_after_checks_are_skipped_not_failed(world):
     checks = lines(setup)
 
     assert not failed(setup)
-    for name in ("numbers point at this stack", "usage triggers", "kill switch", "alarm email"):
+    for name in ("numbers point at this stack", "voice fallback", "off the air",
+                 "usage triggers", "kill switch", "alarm email"):
         assert checks[name].status == preflight.SKIPPED
         assert "after the deploy (stack decoy-number not found)" in checks[name].message
 
@@ -200,6 +211,15 @@ def _break(world: Any, what: str) -> preflight.Setup:
     if what == "trigger":
         for trigger in twilio.triggers()[:1]:
             twilio._triggers.pop(trigger["sid"])
+    if what == "no-bin":
+        return replace(setup, reject_url=lambda: "")
+    if what == "no-fallback":
+        twilio.number(NUMBERS[1])["voice_fallback_url"] = ""
+    if what == "off-air":
+        offair.take_off_air(twilio_client(ACCOUNT_SID, AUTH_TOKEN, None), list(NUMBERS), BIN)
+    if what == "fired":
+        (level_two,) = [t for t in twilio.triggers() if "off-air daily sms" in t["friendly_name"]]
+        twilio.fire_trigger(level_two["sid"])
     if what == "kill":
         world.aws.ssm.put_parameter(Name="/decoy/kill-switch", Value="on", Type="String",
                                     Overwrite=True)
@@ -236,6 +256,14 @@ def _break(world: Any, what: str) -> preflight.Setup:
     ("webhook", "✗ numbers point at this stack: +33939123456 not yet: "
                 "`make ops ARGS=\"connect --apply\"`"),
     ("trigger", "✗ usage triggers: 1 of 5 missing or stale"),
+    ("fired", "✗ usage triggers: 1 of 5 missing or stale ('decoy-number off-air daily sms "
+              "[decoy-number]': replace)"),
+    ("no-bin", "✗ voice fallback: no VoiceRejectUrl: a call the stack cannot answer"),
+    ("no-fallback", "✗ voice fallback: +33939123457 has none: `make ops ARGS=\"connect "
+                    "--apply\"`"),
+    ("off-air", "✗ off the air: +33939123456 and 1 more off the air (level 2 fired, or taken "
+                "off by hand): texts reach nobody; `make ops ARGS=\"connect --apply\"` puts "
+                "them back"),
     ("kill", "✗ kill switch: on: nothing would be sent"),
     ("alarm", "✗ alarm email: v…@example.org has not confirmed"),
 ])
