@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import html
 import json
+import math
 import re
 import threading
 import time
@@ -23,6 +24,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from decoy import clock, controls
+from decoy.offair import QUEUE_DELAY_SECONDS
 from decoy.outcomes import (
     BOOKKEEPING,
     Metric,
@@ -36,6 +38,7 @@ from decoy_local.gateway import Control, Gateway, Target
 from decoy_local.simulator import (
     LocalStack,
     StackUnavailable,
+    fire_usage_triggers,
     metric_changes,
     mobile_numbers,
     outbox,
@@ -45,6 +48,7 @@ from decoy_local.simulator import (
     skip,
     spoken_text,
     stats,
+    twilio_numbers,
 )
 
 STATIC = Path(__file__).with_name("static")
@@ -142,7 +146,8 @@ class WebConsole:
             "POST /_local/console/sms": self.sms, "POST /_local/console/call": self.call,
             "POST /_local/console/flood": self.flood,
             "POST /_local/console/kill-switch": self.kill_switch,
-            "POST /_local/console/skip": self.skip_delay}.items()})
+            "POST /_local/console/skip": self.skip_delay,
+            "POST /_local/console/spending-alert": self.spending_alert}.items()})
         gateway.routes["POST /status"] = self._watch(gateway.routes["POST /status"])
         return self
 
@@ -199,6 +204,7 @@ class WebConsole:
             "pending": counts["pending_schedules"], "dead_letters": counts["dead_letters"],
             "delay_seconds": self.stack.reply_delay_seconds / self.stack.time_scale,
             "outbox": [_reply_row(m, statuses.get(m["sid"])) for m in outbox(self.stack)],
+            "off_air": self._air(),
         }
 
     # -- what the page does -------------------------------------------------------------
@@ -261,6 +267,19 @@ class WebConsole:
         controls.turn_kill_switch(self.ssm, self.kill_switch_parameter, on)
         value = controls.read_kill_switch(self.ssm, self.kill_switch_parameter)
         return 200, {"kill_switch": controls.kill_switch_is_on(value)}
+
+    def spending_alert(self, _: Any) -> tuple[int, dict[str, Any]]:
+        """Twilio fires the level-2 Usage Triggers `decoy_ops connect` installed: the stack
+        takes the numbers off the air (its order waits a minute of the stack's clock)."""
+        fired = fire_usage_triggers(self.stack, 2)
+        return 200, {"fired": len(fired),
+                     # the order's schedule, a minute ahead on the stack's scaled clock
+                     "due_in": math.ceil(QUEUE_DELAY_SECONDS / self.stack.time_scale) + 1}
+
+    def _air(self) -> dict[str, int]:
+        """How many of the fake account's decoy numbers are off the air (no SMS URL)."""
+        numbers = twilio_numbers(self.stack)
+        return {"off": sum(1 for n in numbers if not n.get("sms_url")), "numbers": len(numbers)}
 
     def skip_delay(self, _: Any) -> tuple[int, dict[str, Any]]:
         """Pending replies act as if their whole delay had passed (the stack's /_local/skip)."""

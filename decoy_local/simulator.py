@@ -170,6 +170,12 @@ def twilio_usage_triggers(stack: LocalStack) -> list[dict[str, Any]]:
     return _json(f"{stack.twilio_url}/_local/triggers")["usage_triggers"]
 
 
+def fire_usage_triggers(stack: LocalStack, level: int) -> list[str]:
+    """Fire the installed Usage Triggers of that level as Twilio would (level 1: the kill
+    switch, 2: the numbers off the air): the sids that fired (once per period, as Twilio)."""
+    return list(_json(f"{stack.twilio_url}/_local/fire", {"level": level})["fired"])
+
+
 def skip(stack: LocalStack, seconds: float) -> dict[str, Any]:
     """Pending replies act as if `seconds` of their delay had passed (due ones fire now)."""
     return _json(f"{stack.api_url}/_local/skip", {"seconds": seconds})
@@ -600,7 +606,7 @@ def _run(args: argparse.Namespace, stack: LocalStack, out: TextIO) -> int:
         out.write(f"fake Twilio: the next {args.times} send(s) answer {args.error}{created} "
                   f"(pending failures: {json.dumps(pending)})\n")
     elif args.command == "trigger":
-        fired = _json(f"{stack.twilio_url}/_local/fire", {"level": args.level})["fired"]
+        fired = fire_usage_triggers(stack, args.level)
         out.write(f"fake Twilio: {len(fired)} level-{args.level} usage trigger(s) fired"
                   + (" (none installed or all fired today: `decoy_ops connect --local --apply`)"
                      if not fired else "") + "\n")

@@ -165,6 +165,11 @@
     $("kill-state").classList.toggle("on", on);
     $("kill-note").textContent = cache > 0 ? fill(T.kill_note, { s: cache }) : T.kill_note_now;
     $("pending").textContent = fill(T.pending, { n: state.pending });
+    const air = state.off_air;
+    $("air-state").textContent = air.off > 0
+      ? fill(T.air_off, { n: air.off, total: air.numbers }) : T.air_on;
+    $("air-state").classList.toggle("on", air.off > 0);
+    $("air-state").dataset.off = String(air.off);
   }
 
   let polling = null;
@@ -220,6 +225,18 @@
       $("flood-result").dataset.done = "true";
     } catch (error) {
       $("flood-result").textContent = `${T.error} ${error.message}`;
+    } finally { busy(button, false); refresh(); }
+  });
+
+  $("spending-alert").addEventListener("click", async () => {
+    const button = $("spending-alert");
+    busy(button, true);
+    try {
+      const result = await post("/_local/console/spending-alert", {});
+      $("alert-result").textContent = result.fired > 0
+        ? fill(T.alert_sent, { s: result.due_in }) : T.alert_none;
+    } catch (error) {
+      $("alert-result").textContent = `${T.error} ${error.message}`;
     } finally { busy(button, false); refresh(); }
   });
 

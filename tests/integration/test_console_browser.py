@@ -13,6 +13,8 @@ import json
 import os
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import local_stack_process
@@ -20,6 +22,7 @@ import pytest
 
 from decoy.outcomes import Metric, Outcome
 from decoy.phone import mask
+from decoy_local import ROOT
 from decoy_local.simulator import mobile_numbers
 from decoy_local.webhooks import loopback_request
 
@@ -48,10 +51,23 @@ E164 = re.compile(r"\+\d{6,}")
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory):
+def running(tmp_path_factory):
     run = local_stack_process.start(tmp_path_factory.mktemp("console"), BUDGET)
-    yield run.stack
+    yield run
     run.stop()
+
+
+@pytest.fixture(scope="module")
+def stack(running):
+    return running.stack
+
+
+def connect(running) -> None:
+    """`make ops ARGS="connect --local --apply"`, as the page tells the operator to run it."""
+    done = subprocess.run([sys.executable, "-m", "decoy_ops", "connect", "--apply", "--local",
+                           str(running.state)], cwd=ROOT, capture_output=True, text=True,
+                          timeout=60, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
 
 
 @pytest.fixture(scope="module")
@@ -73,7 +89,7 @@ def screenshot(page, name: str) -> None:
         page.screenshot(path=str(Path(folder) / name), full_page=True)
 
 
-def test_text_reply_flood_and_kill_switch_in_a_browser(stack, page):
+def test_text_reply_flood_and_kill_switch_in_a_browser(running, stack, page):
     expect = sync_api.expect
     harasser, caller, late = mobile_numbers("33", 3)
     page.goto(f"{stack.api_url}/?lang=en")
@@ -162,8 +178,27 @@ def test_text_reply_flood_and_kill_switch_in_a_browser(stack, page):
         f"Refused: {Metric.ForgedSignature.sentence('en')}")
     page.uncheck("#forged")
 
+    # A spending alert (level 2): before `connect` none is set up, and the page says what to
+    # run; after it, the numbers go off the air (the skip button moves the stack's clock past
+    # the order's minute), the page says so and how to put them back; connect does.
+    air = page.locator("#air-state")
+    expect(air).to_have_text("The numbers are on the air: texts and calls reach the service.")
+    page.click("#spending-alert")
+    expect(page.locator("#alert-result")).to_contain_text("No alert went off")
+    connect(running)
+    page.click("#spending-alert")
+    expect(page.locator("#alert-result")).to_contain_text("Alert received: the numbers go off "
+                                                          "the air within")
+    page.click("#skip")
+    expect(air).to_contain_text("The numbers are off the air")
+    expect(air).to_contain_text('make ops ARGS="connect --local --apply"')
+    screenshot(page, "console-off-air.png")
+    off_air_text = page.inner_text("body")
+    connect(running)
+    expect(air).to_have_attribute("data-off", "0")
+
     # People read sentences: no outcome code and no protocol word anywhere on the page.
-    shown = page.inner_text("body")
+    shown = page.inner_text("body") + "\n" + off_air_text
     codes = [n for n in [*Outcome.__members__, *Metric.__members__]
              if re.fullmatch(r"[A-Z][a-z]+[A-Z]\w*", n)]  # "Sent" is also a plain word
     for word in [*codes, "E.164", "TwiML", "webhook",

@@ -242,6 +242,7 @@ def test_preflight_local_says_what_is_left_before_connect(running):
     assert checked.returncode == 1, checked.stdout + checked.stderr
     failed = [line for line in checked.stdout.splitlines() if line.startswith("✗")]
     assert [line.split(":")[0] for line in failed] == ["✗ numbers point at this stack",
+                                                      "✗ voice fallback",
                                                       "✗ usage triggers"]
     assert all('`make ops ARGS="connect --local --apply"`' in line for line in failed)
     assert "– python3.13: needed for a real deploy only" in checked.stdout  # skipped, not ✗
@@ -266,8 +267,9 @@ def test_the_ops_command_connects_counts_and_kills_the_local_stack(running):
     assert f"applied: {len(pool)} number(s)" in applied.stdout
     numbers = {n["phone_number"]: n for n in twilio_numbers(stack)}
     assert set(numbers) == pool
-    assert {(n["sms_url"], n["sms_method"], n["voice_url"], n["voice_method"])
-            for n in numbers.values()} == {(sms_url, "POST", voice_url, "POST")}
+    assert {(n["sms_url"], n["sms_method"], n["voice_url"], n["voice_method"],
+             n["voice_fallback_url"]) for n in numbers.values()} == {
+        (sms_url, "POST", voice_url, "POST", stack.outputs["VoiceRejectUrl"])}
     assert sorted((t["usage_category"], t["recurring"], t["callback_url"])
                   for t in twilio_usage_triggers(stack)) == [
         ("calls-inbound", "daily", f"{stack.api_url}/usage"),
@@ -302,8 +304,68 @@ def test_preflight_local_passes_once_connected(running):
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert "✗" not in checked.stdout
     assert "✓ numbers point at this stack" in checked.stdout
+    assert "✓ voice fallback: " in checked.stdout
+    assert "✓ off the air: no number is off the air" in checked.stdout
     assert "✓ usage triggers: 5 daily trigger(s) in place" in checked.stdout
     assert checked.stdout.splitlines()[-1].startswith("all ")
+
+
+def local_traffic(stack, path: str, payload: dict) -> dict:
+    """What Twilio does on its side (the fake's /_local/call, /_local/text, /_local/fire)."""
+    return simulator._json(f"{stack.twilio_url}{path}", payload)
+
+
+def test_level_two_takes_the_numbers_off_the_air_and_connect_puts_them_back(running):
+    """`make run` end to end: a level-2 Usage Trigger fires (the simulator, as Twilio would);
+    the receiver queues the order, the sender empties every number's SMS URL and points its
+    voice URL at the reject Bin the fake serves; a call is then rejected, unbilled; connect
+    --apply restores the numbers and re-arms the fired triggers."""
+    stack = running.stack
+    decoy, caller = stack.decoy_number(), running.numbers(1)[0]
+    bin_url = stack.outputs["VoiceRejectUrl"]
+    assert "OFF THE AIR" not in ops(running, "kill-switch", "status").stdout
+
+    printed = io.StringIO()
+    assert simulator.main(["--state", str(running.state), "trigger", "--level", "2"],
+                          out=printed) == 0
+    assert "2 level-2 usage trigger(s) fired" in printed.getvalue()
+    skip(stack, 120)  # the order is queued a minute ahead: the stack's clock moves past it
+
+    def off_air() -> bool:
+        return all(not n["sms_url"] for n in twilio_numbers(stack))
+
+    try:
+        assert wait_for(off_air, 20), twilio_numbers(stack)
+        assert {n["voice_url"] for n in twilio_numbers(stack)} == {bin_url}
+        owned = len(twilio_numbers(stack))
+        console = simulator._json(f"{stack.api_url}/_local/console/state")
+        assert console["off_air"] == {"off": owned, "numbers": owned}  # the page says so
+        call = local_traffic(stack, "/_local/call", {"to": decoy, "from": caller})
+        assert (call["answered_by"], call["billed"]) == ("voice_url", False)
+        assert "<Reject" in call["twiml"]
+        text = local_traffic(stack, "/_local/text", {"to": decoy, "from": caller})
+        assert text["requested"] is False  # no SMS URL: not requested, not billed
+        status = ops(running, "kill-switch", "status")
+        assert "numbers: OFF THE AIR" in status.stdout, status.stdout
+        assert "`connect --apply` puts them back" in status.stdout
+        checked = ops(running, "preflight")
+        assert "✗ off the air: " in checked.stdout, checked.stdout
+
+        restored = ops(running, "connect", "--apply")
+        assert restored.returncode == 0, restored.stderr
+        assert "back on the air" in restored.stdout, restored.stdout
+        assert "re-armed 2 usage trigger(s) that had already fired" in restored.stdout
+        assert {(n["sms_url"], n["voice_url"]) for n in twilio_numbers(stack)} == {
+            (f"{stack.api_url}/sms", f"{stack.api_url}/voice")}
+        status = ops(running, "kill-switch", "status")
+        assert "numbers: on the air" in status.stdout, status.stdout
+        assert simulator._json(f"{stack.api_url}/_local/console/state")["off_air"]["off"] == 0
+        call = local_traffic(stack, "/_local/call", {"to": decoy, "from": caller})
+        assert call["answered_by"] == "voice_url"
+        assert "<Reject" in call["twiml"]  # the kill switch, level 1, is still on
+    finally:
+        ops(running, "connect", "--apply")
+        ops(running, "kill-switch", "off")
 
 
 def test_ctrl_c_stops_the_stack_cleanly_and_the_console_never_shows_a_number(running):
