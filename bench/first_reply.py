@@ -80,7 +80,7 @@ def run_once(cold: bool) -> dict[str, float]:
             demo_seen: list[tuple[float, str]] = []
             demo = subprocess.Popen(  # noqa: S603
                 [str(clone / ".venv" / "bin" / "python"), "-m", "decoy_local.simulator",
-                 "--state", str(state / "stack.json"), "demo"],
+                 "--state", str(state / "stack.json"), "demo", "--codes"],
                 cwd=clone, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                 text=True)
             threading.Thread(target=_lines, args=(demo.stdout, started, "demo |", demo_seen),

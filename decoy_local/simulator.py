@@ -22,7 +22,16 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from decoy import outcomes
-from decoy.outcomes import BOOKKEEPING, LANGUAGES, Metric, Outcome, sentence, status_metric
+from decoy.outcomes import (
+    BOOKKEEPING,
+    LANGUAGES,
+    Metric,
+    Outcome,
+    french_typography,
+    label,
+    sentence,
+    status_metric,
+)
 from decoy.phone import MOBILE_PREFIXES, mask
 from decoy_local import ROOT
 from decoy_local.webhooks import Answer, call_form, loopback_request, post_form, sms_form
@@ -287,9 +296,10 @@ def terminal_language(environ: dict[str, str] | None = None) -> str:
     return "en"
 
 
-def stats_table(found: dict[str, Any], lang: str = "en") -> list[str]:
-    """GET /_local/stats as a person reads it: the state in a line, one row per count (in
-    total and per campaign), then what each row counts, in a sentence."""
+def stats_table(found: dict[str, Any], lang: str = "en", codes: bool = False) -> list[str]:
+    """GET /_local/stats as a person reads it: the state in a line, one row per count named in
+    plain words (in total and per campaign); `codes`: rows named by their codes, then what
+    each row counts, in a sentence."""
     fr = lang == "fr"
     state = (f"coupe-circuit {'activé' if found.get('kill_switch') == 'on' else 'désactivé'} · "
              f"{found.get('pending_schedules', 0)} réponse(s) en attente · "
@@ -305,14 +315,18 @@ def stats_table(found: dict[str, Any], lang: str = "en") -> list[str]:
     names = sorted(total, key=lambda n: (known.index(n) if n in known else len(known), n))
     if not names:
         return [state, "aucun compte pour l'instant" if fr else "nothing counted yet"]
-    columns = {("tout" if fr else "all"): total, **campaigns}
-    width = max(len(n) for n in names) + 2
+    columns = {("total" if fr else "all"): total, **campaigns}
+    rows = names if codes else [label(name, lang) for name in names]
+    width = max(len(n) for n in rows) + 2
     cell = max(len(c) for c in columns) + 2
     lines = [state, " " * width + "".join(c.rjust(cell) for c in columns)]
-    lines += [f"{name:<{width}}" + "".join(str(int(v.get(name, 0))).rjust(cell)
-                                           for v in columns.values()) for name in names]
-    lines.append("ce que compte chaque ligne :" if fr else "what each row counts:")
-    lines += [f"- {name}: {sentence(name, lang)}" for name in names]
+    lines += [f"{row:<{width}}" + "".join(str(int(v.get(name, 0))).rjust(cell)
+                                          for v in columns.values())
+              for name, row in zip(names, rows, strict=True)]
+    if codes:
+        lines.append(french_typography("ce que compte chaque ligne :") if fr
+                     else "what each row counts:")
+        lines += [f"- {name}: {sentence(name, lang)}" for name in names]
     return lines
 
 
@@ -353,27 +367,169 @@ def _function_changes(before: dict[str, Any], after: dict[str, Any], name: str) 
     return Counter({k: int(v) for k, v in changes.items() if v})
 
 
+# -- plain words ------------------------------------------------------------------------
+# What the simulator says to a person (the default); `--codes` shows the engineer's view
+# (outcome codes, HTTP statuses, Parameters). The outcomes' own words come from
+# decoy.outcomes (sentence, label); these are the lines around them (docs/glossary.md).
+WORDS = {
+    "en": {
+        "header": "decoy number {decoy} (campaign {campaign}); the service runs on this "
+                  "computer ({url}); the reply delay of {delay} lasts {real} here",
+        "switched_off": "the service is switched off (kill switch): nothing new is planned "
+                        "once every incoming message sees it (within {cache} s), and replies "
+                        "waiting are dropped; `make ops ARGS=\"kill-switch off --local\"` "
+                        "turns it back on",
+        "budget_low": "only {left} replies left in today's budget ({budget}): restart `make "
+                      "run` for a fresh one",
+        "step1": "1. an insistent person {who} texts the decoy once",
+        "step2": "2. a more insistent person {who} texts it 10 times",
+        "step3": "3. someone {who} calls it",
+        "step4": "4. many texts at once: {n} different people text it once each ({left} "
+                 "replies left in today's budget of {budget})",
+        "step5": "5. a fake request (one that does not come from the phone provider)",
+        "times": "   {n} × {sentence}",
+        "nothing": "   nothing was counted",
+        "voicemail": "   the voicemail answers: “{text}”",
+        "rejected": "   the call is not picked up (busy line): nothing is billed",
+        "no_reply": "\nno reply was planned: nothing to wait for",
+        "skipping": "\nthe replies are due in {real} of real time: skipping the delay",
+        "waiting": "\nwaiting for the replies ({real} here)...",
+        "reply": "   reply sent to {who}: “{text}”",
+        "crowd": "   ...and {n} replies to the people of step 4",
+        "in_all": "\nin all",
+        "off_summary": "   the service is switched off: {refused} message(s) or call(s) got "
+                       "nothing, {dropped} waiting reply(ies) dropped",
+        "check_one": "the insistent person got one reply",
+        "check_persistent": "the more insistent person got exactly one reply for 10 texts",
+        "check_caller": "the caller got one reply",
+        "check_all": "every planned reply was sent",
+        "check_nobody": "nobody got more than one reply",
+        "check_dropped": "each planned reply was sent, or dropped as the service is off",
+        "ok": "ok", "failed": "FAILED",
+        "sms": "text {i} from {who} to {campaign}: {said}",
+        "call": "call {i} from {who} to {campaign}: {said}",
+        "national": "(read as a national number? type it in the international form: {hint}…)",
+        "throttled": "too many requests at once: the service's front door turned it away",
+        "answered": "the service answered without counting anything",
+        "refused": "refused",
+        "flood": "{n} texts in {s} s",
+        "seconds": "{s:g} s",
+    },
+    "fr": {
+        "header": "numéro leurre {decoy} (campagne {campaign}) ; le service tourne sur cet "
+                  "ordinateur ({url}) ; le délai de réponse de {delay} dure {real} ici",
+        "switched_off": "le service est coupé (coupe-circuit) : plus rien n'est prévu dès que "
+                        "chaque message qui arrive le voit (sous {cache} s), et les réponses "
+                        "en attente sont abandonnées ; `make ops ARGS=\"kill-switch off "
+                        "--local\"` le remet en marche",
+        "budget_low": "il ne reste que {left} réponses sur le budget du jour ({budget}) : "
+                      "relancez `make run` pour repartir de zéro",
+        "step1": "1. un relou {who} envoie un SMS au numéro leurre",
+        "step2": "2. un relou plus insistant {who} lui envoie 10 SMS",
+        "step3": "3. quelqu'un {who} l'appelle",
+        "step4": "4. afflux de messages : {n} personnes différentes écrivent une fois chacune "
+                 "(il reste {left} réponses sur un budget du jour de {budget})",
+        "step5": "5. une fausse requête (qui ne vient pas de l'opérateur)",
+        "times": "   {n} × {sentence}",
+        "nothing": "   rien n'a été compté",
+        "voicemail": "   la messagerie vocale répond : « {text} »",
+        "rejected": "   l'appel n'aboutit pas (ligne occupée) : rien n'est facturé",
+        "no_reply": "\naucune réponse prévue : rien à attendre",
+        "skipping": "\nles réponses partiront dans {real} en temps réel : on saute le délai",
+        "waiting": "\nen attente des réponses ({real} ici)…",
+        "reply": "   réponse envoyée à {who} : « {text} »",
+        "crowd": "   … et {n} réponses aux personnes de l'étape 4",
+        "in_all": "\nau total",
+        "off_summary": "   le service est coupé : {refused} message(s) ou appel(s) sans suite, "
+                       "{dropped} réponse(s) en attente abandonnée(s)",
+        "check_one": "le relou a reçu une réponse",
+        "check_persistent": "le relou plus insistant a reçu une seule réponse pour 10 SMS",
+        "check_caller": "la personne qui a appelé a reçu une réponse",
+        "check_all": "chaque réponse prévue est partie",
+        "check_nobody": "personne n'a reçu plus d'une réponse",
+        "check_dropped": "chaque réponse prévue est partie, ou a été abandonnée (service coupé)",
+        "ok": "ok", "failed": "ÉCHEC",
+        "sms": "SMS {i} de {who} vers {campaign} : {said}",
+        "call": "appel {i} de {who} vers {campaign} : {said}",
+        "national": "(un numéro national ? tapez-le au format international : {hint}…)",
+        "throttled": "trop de requêtes à la fois : l'entrée du service l'a refusée",
+        "answered": "le service a répondu sans rien compter",
+        "refused": "refusé",
+        "flood": "{n} SMS en {s} s",
+        "seconds": "{s:g} s",
+    },
+}
+
+
+def say(lang: str, key: str, **values: Any) -> str:
+    """A line of WORDS in `lang`, French typography included."""
+    text = WORDS[lang][key].format(**values)
+    return french_typography(text) if lang == "fr" else text
+
+
+def seconds(value: float, lang: str) -> str:
+    """'10 s', '0,5 s' (French decimals)."""
+    text = say(lang, "seconds", s=value)
+    return text.replace(".", ",") if lang == "fr" else text
+
+
+def plain_counts(changes: Counter[str], names: tuple[str, ...], lang: str) -> list[str]:
+    """'   4 × Noted: this person already has a reply on its way, one is enough.' per count."""
+    lines = [say(lang, "times", n=changes[name], sentence=sentence(name, lang))
+             for name in names if changes.get(name)]
+    return lines or [say(lang, "nothing")]
+
+
+def plain_line(answer: Answer, changes: Counter[str], sender: str, campaign: dict[str, Any],
+               lang: str = "en") -> str:
+    """What one text or call came to, in sentences (outcome_line is the engineer's view)."""
+    names = [n for n in changes if n not in NOT_OUTCOMES and changes[n] > 0]
+    if answer.status == 429:
+        return say(lang, "throttled")
+    if not names:
+        return say(lang, "answered" if answer.status < 400 else "refused")
+    line = " ".join(sentence(n, lang) for n in names)
+    hint = national_hint(sender, campaign["allowed_country_codes"][0])
+    if Outcome.BlockedCountry in names and hint:
+        line += " " + say(lang, "national", hint=hint[:len(campaign["allowed_country_codes"][0])
+                                                         + 2])
+    return line
+
+
 # -- the demo --------------------------------------------------------------------------
 
 class Demo:
-    """One harasser, a persistent one, a caller, a flood, a forgery; then the replies."""
+    """One harasser, a persistent one, a caller, a flood, a forgery; then the replies. Said in
+    plain words in `lang`; `codes=True` is the engineer's view (outcome codes, Parameters)."""
 
-    def __init__(self, stack: LocalStack, out: TextIO, to: str | None = None):
+    def __init__(self, stack: LocalStack, out: TextIO, to: str | None = None,
+                 lang: str = "en", codes: bool = False):
         self.stack = stack
         self.out = out
         self.campaign = stack.campaign(to)
         self.decoy = str(self.campaign["number"])
+        self.lang = lang
+        self.codes = codes
 
     def say(self, text: str = "") -> None:
         self.out.write(text + "\n")
         self.out.flush()
 
-    def step(self, title: str, action: Callable[[], Any]) -> Counter[str]:
+    def tell(self, key: str, engineer: str, **values: Any) -> None:
+        """The engineer's line with --codes, else WORDS[key] in the demo's language."""
+        self.say(engineer if self.codes else say(self.lang, key, **values))
+
+    def step(self, key: str, engineer: str, action: Callable[[], Any], **values: Any
+             ) -> Counter[str]:
         before = stats(self.stack)
         action()
         changes = receiver_changes(before, stats(self.stack))
         received = changes.get(Metric.Received, 0)
-        self.say(f"{title}\n   -> {received} received: {describe(changes)}")
+        if self.codes:
+            self.say(f"{engineer}\n   -> {received} received: {describe(changes)}")
+        else:
+            self.say("\n".join([say(self.lang, key, **values),
+                                *plain_counts(changes, RECEIVER_OUTCOMES, self.lang)]))
         return changes
 
     def run(self, flood: int, max_wait: float) -> int:
@@ -381,41 +537,51 @@ class Demo:
         harasser, persistent, caller, *crowd = mobile_numbers(code, 3 + flood)
         stack = self.stack
         delay = stack.reply_delay_seconds
-        self.say(f"decoy number {self.decoy} (campaign {self.campaign['id']}), stack at "
-                 f"{stack.api_url}, time scale {stack.time_scale:g}")
+        self.tell("header", f"decoy number {self.decoy} (campaign {self.campaign['id']}), "
+                            f"stack at {stack.api_url}, time scale {stack.time_scale:g}",
+                  decoy=self.decoy, campaign=self.campaign["id"], url=stack.api_url,
+                  delay=seconds(delay, self.lang),
+                  real=seconds(delay / stack.time_scale, self.lang))
         start = stats(stack)
         budget = int(stack.parameters.get("DailyReplyBudget", 0))
         left = budget - int(start["metrics"].get(Outcome.Scheduled, 0))  # this stack, today
         self.kill_switch = start.get("kill_switch") == "on"
         if self.kill_switch:
             cache = stack.parameters.get("KillSwitchCacheSeconds", "30")
-            self.say(f"the kill switch is ON: the receiver schedules nothing (once its "
-                     f"{cache} s cache has seen it: KillSwitchCacheSeconds) and the sender "
-                     "drops every pending reply; `make ops ARGS=\"kill-switch off --local\"` "
-                     "turns it off")
+            self.tell("switched_off",
+                      f"the kill switch is ON: the receiver schedules nothing (once its "
+                      f"{cache} s cache has seen it: KillSwitchCacheSeconds) and the sender "
+                      "drops every pending reply; `make ops ARGS=\"kill-switch off --local\"` "
+                      "turns it off", cache=cache)
         elif left < 3:
-            self.say(f"only {max(left, 0)} replies left in the daily budget "
-                     f"(DailyReplyBudget={budget}): restart `make run` for a fresh one")
+            self.tell("budget_low", f"only {max(left, 0)} replies left in the daily budget "
+                                    f"(DailyReplyBudget={budget}): restart `make run` for a "
+                                    "fresh one", left=max(left, 0), budget=budget)
             return 1
-        self.step(f"1. a harasser {mask(harasser)} texts the decoy once",
-                  lambda: send_sms(stack, harasser, self.decoy))
-        self.step(f"2. a persistent harasser {mask(persistent)} texts it 10 times",
+        self.step("step1", f"1. a harasser {mask(harasser)} texts the decoy once",
+                  lambda: send_sms(stack, harasser, self.decoy), who=mask(harasser))
+        self.step("step2", f"2. a persistent harasser {mask(persistent)} texts it 10 times",
                   lambda: [send_sms(stack, persistent, self.decoy, f"réponds ({i})")
-                           for i in range(1, 11)])
+                           for i in range(1, 11)], who=mask(persistent))
         answers: list[Answer] = []
-        self.step(f"3. a caller {mask(caller)} calls it",
-                  lambda: answers.append(send_call(stack, caller, self.decoy)))
+        self.step("step3", f"3. a caller {mask(caller)} calls it",
+                  lambda: answers.append(send_call(stack, caller, self.decoy)),
+                  who=mask(caller))
         voicemail = spoken_text(answers[0].body)
-        self.say(f"   -> voicemail: «{voicemail}»" if voicemail else
-                 f"   -> {answers[0].body.strip()}: not answered, not billed")
+        if voicemail:
+            self.tell("voicemail", f"   -> voicemail: «{voicemail}»", text=voicemail)
+        else:
+            self.tell("rejected", f"   -> {answers[0].body.strip()}: not answered, not billed")
         left = budget - int(stats(stack)["metrics"].get(Outcome.Scheduled, 0))
-        self.step(f"4. a flood: {flood} distinct senders text it once each "
-                  f"({max(left, 0)} replies left in DailyReplyBudget={budget})",
-                  lambda: [send_sms(stack, number, self.decoy) for number in crowd])
+        self.step("step4", f"4. a flood: {flood} distinct senders text it once each "
+                           f"({max(left, 0)} replies left in DailyReplyBudget={budget})",
+                  lambda: [send_sms(stack, number, self.decoy) for number in crowd],
+                  n=flood, left=max(left, 0), budget=budget)
         forged: list[Answer] = []
-        self.step("5. a forged webhook (signed with the wrong auth token)",
+        self.step("step5", "5. a forged webhook (signed with the wrong auth token)",
                   lambda: forged.append(send_sms(stack, harasser, self.decoy, forged=True)))
-        self.say(f"   -> HTTP {forged[0].status}: {forged[0].body}")
+        if self.codes:
+            self.say(f"   -> HTTP {forged[0].status}: {forged[0].body}")
         return self._replies(start, [harasser, persistent, caller], crowd, delay, max_wait)
 
     def _replies(self, start: dict[str, Any], people: list[str], crowd: list[str],
@@ -424,16 +590,18 @@ class Demo:
         scheduled = receiver_changes(start, stats(stack)).get(Outcome.Scheduled, 0)
         real_wait = delay / stack.time_scale
         if not scheduled:
-            self.say("\nno reply was scheduled: nothing to wait for")
+            self.tell("no_reply", "\nno reply was scheduled: nothing to wait for")
             real_wait = 0
         elif real_wait > max_wait:
-            self.say(f"\nreplies are due in {real_wait:g} s of real time (time scale "
-                     f"{stack.time_scale:g}): skipping the {delay} s delay")
+            self.tell("skipping", f"\nreplies are due in {real_wait:g} s of real time (time "
+                                  f"scale {stack.time_scale:g}): skipping the {delay} s delay",
+                      real=seconds(real_wait, self.lang))
             skip(stack, delay)
             real_wait = 0
         else:
-            self.say(f"\nwaiting for the replies: {delay} s of scheduler time = "
-                     f"{real_wait:g} s (time scale {stack.time_scale:g})...")
+            self.tell("waiting", f"\nwaiting for the replies: {delay} s of scheduler time = "
+                                 f"{real_wait:g} s (time scale {stack.time_scale:g})...",
+                      real=seconds(real_wait, self.lang))
         seen: set[str] = set()
         known = {number: f"{mask(number)}" for number in people}
 
@@ -449,7 +617,8 @@ class Demo:
                 if message["sid"] not in seen and message["to"] in known:
                     seen.add(message["sid"])
                     text = message["body"][:50] + ("…" if len(message["body"]) > 50 else "")
-                    self.say(f"   outbox: to {known[message['to']]}  «{text}»")
+                    self.tell("reply", f"   outbox: to {known[message['to']]}  «{text}»",
+                              who=known[message["to"]], text=text)
             return len(mine) + dropped() >= scheduled
 
         wait_for(show_new, real_wait + 15, interval=0.5)
@@ -460,32 +629,54 @@ class Demo:
         end = stats(stack)
         changes = metric_changes(start, end)
         sender = sender_changes(start, end)
-        self.say(f"   ...and {sum(per_number[n] for n in crowd)} replies to the flood's senders")
-        self.say("\nwhat happened")
-        self.say(f"   receiver: {describe(receiver_changes(start, end))}")
-        self.say(f"   sender:   "
-                 f"{describe(sender, SENDER_SHOWN)}; "
-                 f"delivery callbacks: {describe(changes, DELIVERY_SHOWN)}")
+        receiver = receiver_changes(start, end)
+        crowd_replies = sum(per_number[n] for n in crowd)
+        self.tell("crowd", f"   ...and {crowd_replies} replies to the flood's senders",
+                  n=crowd_replies)
+        if self.codes:
+            self.say("\nwhat happened")
+            self.say(f"   receiver: {describe(receiver)}")
+            self.say(f"   sender:   {describe(sender, SENDER_SHOWN)}; "
+                     f"delivery callbacks: {describe(changes, DELIVERY_SHOWN)}")
+        else:
+            self.say(say(self.lang, "in_all"))
+            self.say("\n".join(self._summary(receiver, sender, changes)))
         harasser, persistent, caller = people
         kill_switch = self.kill_switch or end.get("kill_switch") == "on"
         if kill_switch:
-            self.say(f"   the kill switch is on: the receiver refused "
-                     f"{receiver_changes(start, end).get(Outcome.KillSwitch, 0)} webhook(s), "
-                     f"the sender dropped {sender.get(Outcome.KillSwitch, 0)} pending "
-                     "reply(ies)")
-            checks = [("nobody got more than one reply", max(per_number.values(), default=0)
-                       <= 1),
-                      ("each scheduled reply was sent or dropped by the kill switch",
+            self.tell("off_summary",
+                      f"   the kill switch is on: the receiver refused "
+                      f"{receiver.get(Outcome.KillSwitch, 0)} webhook(s), the sender dropped "
+                      f"{sender.get(Outcome.KillSwitch, 0)} pending reply(ies)",
+                      refused=receiver.get(Outcome.KillSwitch, 0),
+                      dropped=sender.get(Outcome.KillSwitch, 0))
+            checks = [("check_nobody", "nobody got more than one reply",
+                       max(per_number.values(), default=0) <= 1),
+                      ("check_dropped",
+                       "each scheduled reply was sent or dropped by the kill switch",
                        len(mine) + sender.get(Outcome.KillSwitch, 0) >= scheduled)]
         else:
-            checks = [("the harasser got one reply", per_number[harasser] == 1),
-                      ("the persistent harasser got exactly one reply for 10 messages",
+            checks = [("check_one", "the harasser got one reply", per_number[harasser] == 1),
+                      ("check_persistent",
+                       "the persistent harasser got exactly one reply for 10 messages",
                        per_number[persistent] == 1),
-                      ("the caller got one reply", per_number[caller] == 1),
-                      ("every scheduled reply reached the outbox", len(mine) == scheduled)]
-        for label, ok in checks:
-            self.say(f"   [{'ok' if ok else 'FAILED'}] {label}")
-        return 0 if all(ok for _, ok in checks) else 1
+                      ("check_caller", "the caller got one reply", per_number[caller] == 1),
+                      ("check_all", "every scheduled reply reached the outbox",
+                       len(mine) == scheduled)]
+        for key, engineer, ok in checks:
+            mark = "ok" if ok else "FAILED"
+            self.say(f"   [{mark}] {engineer}" if self.codes else
+                     f"   [{say(self.lang, mark.lower())}] {say(self.lang, key)}")
+        return 0 if all(ok for _, _, ok in checks) else 1
+
+    def _summary(self, receiver: Counter[str], sender: Counter[str], changes: Counter[str]
+                 ) -> list[str]:
+        """'   replies planned   20' per count, in plain words (decoy.outcomes.label)."""
+        rows = [(label(n, self.lang), receiver[n]) for n in RECEIVER_OUTCOMES if receiver.get(n)]
+        rows += [(label(n, self.lang), sender[n]) for n in SENDER_SHOWN if sender.get(n)]
+        rows += [(label(n, self.lang), changes[n]) for n in DELIVERY_SHOWN if changes.get(n)]
+        width = max((len(r) for r, _ in rows), default=0) + 2
+        return [f"   {row:<{width}}{n:>4}" for row, n in rows]
 
 
 # -- command line ----------------------------------------------------------------------
@@ -506,27 +697,26 @@ def _parser() -> argparse.ArgumentParser:
                       help="longest real wait for the replies; beyond it, skip the delay "
                            "[%(default)s s]")
     demo.add_argument("--to", help=TO_HELP)
+    _views(demo, "en")
     sms = sub.add_parser("sms", help="text the decoy")
     sms.add_argument("sender", help="E.164 number, e.g. +33612345678")
     sms.add_argument("--to", help=TO_HELP)
     sms.add_argument("--body", default="salut, ça va ?")
     sms.add_argument("--count", type=positive, default=1, help="messages to send [1]")
     sms.add_argument("--forged", action="store_true", help="sign with a wrong token")
-    sms.add_argument("--lang", choices=LANGUAGES,
-                     help="say each outcome as a plain sentence in this language")
+    _views(sms, "en")
     call = sub.add_parser("call", help="call the decoy (prints the outcome and the voicemail)")
     call.add_argument("caller")
     call.add_argument("--to", help=TO_HELP)
-    call.add_argument("--lang", choices=LANGUAGES,
-                      help="say each outcome as a plain sentence in this language")
+    _views(call, "en")
     flood = sub.add_parser("flood", help="N distinct random senders text the decoy once")
     flood.add_argument("count", type=positive)
     flood.add_argument("--to", help=TO_HELP)
+    _views(flood, "en")
     sub.add_parser("outbox", help="the messages the fake Twilio API accepted (masked)")
     shown = sub.add_parser("stats", help="the functions' metric counts, pending schedules, DLQ")
     shown.add_argument("--json", action="store_true", help="the raw JSON of GET /_local/stats")
-    shown.add_argument("--lang", choices=LANGUAGES,
-                       help="the sentences' language (default: the terminal's locale)")
+    _views(shown, "the terminal's locale")
     fail = sub.add_parser("fail", help="make the fake Twilio fail the next sends")
     fail.add_argument("error", type=lambda v: v if v in ("garbage", "reset", "timeout")
                       else int(v), help="429, 500, 502, 503, 504, 21211, 21408, 21610, "
@@ -543,6 +733,14 @@ def _parser() -> argparse.ArgumentParser:
                                            "had passed")
     skipping.add_argument("seconds", type=float, help="e.g. 3600")
     return parser
+
+
+def _views(parser: argparse.ArgumentParser, default: str) -> None:
+    parser.add_argument("--lang", choices=LANGUAGES,
+                        help=f"say what happened in plain words in this language [{default}]")
+    parser.add_argument("--codes", action="store_true",
+                        help="the engineer's view: outcome codes, HTTP statuses, Parameters "
+                             "(with --lang: each code's sentence too)")
 
 
 def main(argv: list[str] | None = None, out: TextIO = sys.stdout) -> int:
@@ -563,7 +761,8 @@ def main(argv: list[str] | None = None, out: TextIO = sys.stdout) -> int:
 
 def _run(args: argparse.Namespace, stack: LocalStack, out: TextIO) -> int:
     if args.command == "demo":
-        return Demo(stack, out, args.to).run(args.flood, args.max_wait)
+        return Demo(stack, out, args.to, args.lang or "en", args.codes).run(args.flood,
+                                                                             args.max_wait)
     if args.command in ("sms", "call"):
         campaign = stack.campaign(args.to)
         who = args.sender if args.command == "sms" else args.caller
@@ -573,13 +772,22 @@ def _run(args: argparse.Namespace, stack: LocalStack, out: TextIO) -> int:
                 answer = send_sms(stack, who, campaign["number"], args.body, forged=args.forged)
             else:
                 answer = send_call(stack, who, campaign["number"])
-            line = outcome_line(stack, answer, receiver_changes(before, stats(stack)), who,
-                                campaign, args.lang)
-            out.write(f"{args.command} {i} from {mask(who)} to {campaign['id']}: {line}\n")
+            changes = receiver_changes(before, stats(stack))
+            voicemail = spoken_text(answer.body) if args.command == "call" else ""
+            if args.codes:
+                line = outcome_line(stack, answer, changes, who, campaign, args.lang)
+                out.write(f"{args.command} {i} from {mask(who)} to {campaign['id']}: {line}\n")
+                if args.command == "call":
+                    out.write(f"   voicemail: «{voicemail}»\n" if voicemail else
+                              f"   {answer.body.strip()}: the call is not answered, not "
+                              "billed\n")
+                continue
+            lang = args.lang or "en"
+            out.write(say(lang, args.command, i=i, who=mask(who), campaign=campaign["id"],
+                          said=plain_line(answer, changes, who, campaign, lang)) + "\n")
             if args.command == "call":
-                voicemail = spoken_text(answer.body)
-                out.write(f"   voicemail: «{voicemail}»\n" if voicemail else
-                          f"   {answer.body.strip()}: the call is not answered, not billed\n")
+                out.write((say(lang, "voicemail", text=voicemail) if voicemail else
+                           say(lang, "rejected")) + "\n")
     elif args.command == "flood":
         campaign = stack.campaign(args.to)
         before = stats(stack)
@@ -587,10 +795,17 @@ def _run(args: argparse.Namespace, stack: LocalStack, out: TextIO) -> int:
         statuses = Counter(send_sms(stack, number, campaign["number"]).status for number in
                            mobile_numbers(campaign["allowed_country_codes"][0], args.count))
         elapsed = time.monotonic() - started
-        out.write(f"{args.count} webhooks in {elapsed:.1f} s ({args.count / elapsed:.0f}/s); "
-                  f"HTTP {dict(sorted(statuses.items()))}"
-                  + (" (429: the API stage throttling)" if 429 in statuses else "") + "\n")
-        out.write(describe(metric_changes(before, stats(stack))) + "\n")
+        changes = metric_changes(before, stats(stack))
+        if args.codes:
+            out.write(f"{args.count} webhooks in {elapsed:.1f} s ({args.count / elapsed:.0f}/s);"
+                      f" HTTP {dict(sorted(statuses.items()))}"
+                      + (" (429: the API stage throttling)" if 429 in statuses else "") + "\n")
+            out.write(describe(changes) + "\n")
+        else:
+            lang = args.lang or "en"
+            out.write("\n".join([say(lang, "flood", n=args.count,
+                                     s=seconds(round(elapsed, 1), lang).removesuffix(" s")),
+                                 *plain_counts(changes, RECEIVER_OUTCOMES, lang)]) + "\n")
     elif args.command == "outbox":
         for message in outbox(stack):
             out.write(f"{message['date_created']}  {message['campaign'] or '-':<12} "
@@ -599,7 +814,8 @@ def _run(args: argparse.Namespace, stack: LocalStack, out: TextIO) -> int:
     elif args.command == "stats":
         found = stats(stack)
         out.write(json.dumps(found, indent=2) + "\n" if args.json else
-                  "\n".join(stats_table(found, args.lang or terminal_language())) + "\n")
+                  "\n".join(stats_table(found, args.lang or terminal_language(), args.codes))
+                  + "\n")
     elif args.command == "fail":
         pending = fail_next(stack, args.error, args.times, args.created)
         created = " after creating the message" if args.created else ""

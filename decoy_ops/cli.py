@@ -106,7 +106,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--service", default=SERVICE, help="metrics 'service' dimension (%(default)s)")
     p.add_argument("--no-metrics", action="store_true",
                    help="skip CloudWatch (e.g. a local stack): budget and kill switch only")
-    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.add_argument("--json", action="store_true",
+                   help="print JSON (with the counts' codes) instead of a table")
+    p.add_argument("--lang", choices=stats.LANGUAGES,
+                   help="the table's language (default: the terminal's locale, else en)")
     p.set_defaults(run=run_stats)
 
     p = commands.add_parser(
@@ -212,7 +215,7 @@ def run_stats(args: argparse.Namespace, aws: Aws, stack: Stack, now: float) -> i
     if args.json:
         print(json.dumps({**asdict(today), "left": today.left}, indent=2))
     else:
-        print("\n".join(stats.render(today)))
+        print("\n".join(stats.render(today, args.lang)))
     return 0
 
 

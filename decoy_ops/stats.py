@@ -10,7 +10,7 @@ from typing import Any
 
 from decoy.clock import next_utc_midnight
 from decoy.observability import LABELLED
-from decoy.outcomes import LANGUAGES, Metric, Outcome
+from decoy.outcomes import LANGUAGES, Metric, Outcome, french_typography, label
 
 # The outcomes the dashboard leads with, in the order an operator reads them.
 OUTCOMES = (Metric.Received, Metric.CallAnswered, Metric.CallRejected, Outcome.Scheduled,
@@ -126,34 +126,56 @@ def reader_language(environ: Mapping[str, str] = os.environ) -> str:
     return "en"
 
 
-def _label_table(today: Today) -> list[str]:
-    """Per number of a pool (its label): the PER_LABEL counts, numbers with any count only."""
-    rows = {k: v for k, v in today.labels.items() if any(v.values())}
-    if not rows:
-        return []
-    width = max(len(k) for k in rows) + 2
-    lines = ["  per number" + " " * (width - 8) + "".join(n.rjust(11) for n in PER_LABEL)]
-    lines += [f"  {column:<{width}}" + "".join(str(row[n]).rjust(11) for n in PER_LABEL)
-              for column, row in rows.items()]
+def _table(title: str, columns: dict[str, dict[str, int]], names: Sequence[str],
+           lang: str) -> list[str]:
+    """One row per count, named in plain words (decoy.outcomes.label); a column per key."""
+    rows = [label(name, lang) for name in names]
+    width = max(len(r) for r in [title, *rows]) + 2
+    cells = [max(len(c), *(len(str(v.get(n, 0))) for n in names)) + 2 for c, v in
+             columns.items()]
+    lines = [f"  {title:<{width}}" + "".join(c.rjust(w) for c, w in
+                                             zip(columns, cells, strict=True))]
+    lines += [f"  {row:<{width}}" + "".join(str(v.get(name, 0)).rjust(w) for v, w in
+                                            zip(columns.values(), cells, strict=True))
+              for name, row in zip(names, rows, strict=True)]
     return lines
 
 
+WORDS = {  # the lines around the table; the rows are decoy.outcomes' labels
+    "en": {"title": "Decoy number, {day} (UTC, since 00:00): anonymous counts",
+           "switch_on": "kill switch   ON: nothing is planned or sent",
+           "switch_off": "kill switch   off: replies are planned and sent",
+           "budget": "reply budget  {used} used of {budget}, {left} left (resets at 00:00 UTC)",
+           "unavailable": "counts        unavailable (metrics not read: {error})",
+           "all": "all", "today": "today", "per_number": "per number"},
+    "fr": {"title": "Numéro leurre, {day} (UTC, depuis 0 h) : comptes anonymes",
+           "switch_on": "coupe-circuit  ACTIF : rien n'est prévu ni envoyé",
+           "switch_off": "coupe-circuit  inactif : les réponses sont prévues et envoyées",
+           "budget": "budget du jour  {used} réponses utilisées sur {budget}, il en reste "
+                     "{left} (remis à zéro à 0 h UTC)",
+           "unavailable": "comptes        indisponibles (métriques non lues : {error})",
+           "all": "total", "today": "aujourd'hui", "per_number": "par numéro"},
+}
+
+
 def render(today: Today, lang: str | None = None) -> list[str]:
-    lines = [f"Decoy number, {today.day} (UTC, since 00:00): anonymous counts",
-             f"  kill switch   {today.kill_switch}",
-             f"  reply budget  {today.used} used of {today.budget}, {today.left} left "
-             "(resets at 00:00 UTC)"]
+    """What `stats` prints: plain words in `lang` (default: the terminal's locale); the
+    codes (BlockedBudget...) only in `--json`."""
+    lang = lang or reader_language()
+    words = {key: french_typography(value) if lang == "fr" else value
+             for key, value in WORDS[lang].items()}
+    lines = [words["title"].format(day=today.day),
+             "  " + words["switch_on" if today.kill_switch != "off" else "switch_off"],
+             "  " + words["budget"].format(used=today.used, budget=today.budget,
+                                           left=today.left)]
     if today.metrics_error:
-        return [*lines, f"  outcomes      unavailable ({today.metrics_error})"]
+        return [*lines, "  " + words["unavailable"].format(error=today.metrics_error)]
     if not today.counts:
         return lines
-    columns = [c for c in today.counts if c == TOTAL or any(today.counts[c].values())]
-    width = max(len(c) for c in columns) + 2
-    lines.append("  " + " " * 16 + "".join(c.rjust(width) for c in columns))
-    for name in OUTCOMES:
-        lines.append(f"  {name:<16}" + "".join(
-            str(today.counts[c][name]).rjust(width) for c in columns))
-    lines.extend(_label_table(today))
-    lines.append("  what each line counts:")
-    lines.extend(f"  - {name}: {name.sentence(lang or reader_language())}" for name in OUTCOMES)
+    columns = {(words["all"] if c == TOTAL else c): today.counts[c] for c in today.counts
+               if c == TOTAL or any(today.counts[c].values())}
+    lines += _table(words["today"], columns, OUTCOMES, lang)
+    numbers = {k: v for k, v in today.labels.items() if any(v.values())}
+    if numbers:  # per number of a pool (its label), numbers with any count only
+        lines += _table(words["per_number"], numbers, PER_LABEL, lang)
     return lines

@@ -167,20 +167,24 @@ class _Stack:
             argv = [self.python, "-m", module, *state, *argv[3:]]
         else:  # decoy_ops: --local STATE_FILE
             argv = [self.python, "-m", module, *argv[3:], str(self.state / "stack.json")]
+        env = {**os.environ, "LC_ALL": "C.UTF-8"}  # English unless --lang: the same on any machine
         out = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True,  # noqa: S603
-                             timeout=TIMEOUT, check=False)
+                             timeout=TIMEOUT, check=False, env=env)
         if out.returncode not in ok:
             raise SystemExit(f"{shown}: exit {out.returncode}\n{out.stdout}{out.stderr}")
         return f"$ {shown}\n" + _normalized(out.stdout + out.stderr, self.urls)
 
 
+# Plain words by default (English, `--lang fr`); `--codes` is the engineer's view.
 SIMULATOR = [".venv/bin/python -m decoy_local.simulator sms +33612345678 --count 7",
              ".venv/bin/python -m decoy_local.simulator sms 0612345678",
-             ".venv/bin/python -m decoy_local.simulator call +33612345699",
+             ".venv/bin/python -m decoy_local.simulator call +33612345699 --lang fr",
              ".venv/bin/python -m decoy_local.simulator sms +33612345678 --forged",
-             ".venv/bin/python -m decoy_local.simulator sms +33612345677 --body STOP"]
+             ".venv/bin/python -m decoy_local.simulator sms +33612345677 --body STOP",
+             ".venv/bin/python -m decoy_local.simulator sms +33612345676 --count 7 --codes"]
 OPS = [".venv/bin/python -m decoy_ops connect +33939000001 --apply --local",
        ".venv/bin/python -m decoy_ops stats --local",
+       ".venv/bin/python -m decoy_ops stats --lang fr --local",
        ".venv/bin/python -m decoy_ops kill-switch on --local"]
 
 # A fresh local stack is "broken" as a first deploy is before `connect --apply`: preflight

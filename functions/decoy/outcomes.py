@@ -155,17 +155,49 @@ def sentence(name: str, lang: str = "en") -> str:
 def _family_sentence(name: str, fr: bool) -> str:
     if name.startswith(SEND_ERROR_PREFIX) and is_family_metric(name):
         code = name[len(SEND_ERROR_PREFIX):]
-        return (f"L'opérateur a refusé la réponse (erreur {code}) : elle ne sera pas réessayée."
+        return (f"L'opérateur a refusé la réponse (erreur {code}) : elle ne sera pas renvoyée."
                 if fr else f"The carrier refused the reply (error {code}): it is not retried.")
     if name.startswith(ERROR_PREFIX) and is_family_metric(name):
         code = name[len(ERROR_PREFIX):]
         return (f"Une réponse n'a pas été remise (erreur {code})." if fr
                 else f"A reply was not delivered (error {code}).")
     if is_family_metric(name):
-        status = STATUS_METRICS[name].replace("_", " ")
-        return (f"État de remise d'une réponse : {status}." if fr
-                else f"A reply's delivery state: {status}.")
+        status = STATUS_METRICS[name]
+        return (f"État de remise d'une réponse : {STATUS_FR[status]}." if fr
+                else f"A reply's delivery state: {status.replace('_', ' ')}.")
     return name
+
+
+# A delivery status as French says it of a reply (feminine: « la réponse »).
+STATUS_FR = {"queued": "en file d'attente", "sending": "en cours d'envoi", "sent": "envoyée",
+             "delivered": "remise", "undelivered": "non remise", "failed": "échec",
+             "partially_delivered": "remise en partie", "read": "lue", "accepted": "acceptée",
+             "scheduled": "prévue", "canceled": "annulée"}
+
+STATUS_FR_ROWS = {"queued": "en file d'attente", "sending": "en cours d'envoi", "sent": "envoyées",
+                  "delivered": "remises", "undelivered": "non remises", "failed": "en échec",
+                  "partially_delivered": "remises en partie", "read": "lues",
+                  "accepted": "acceptées", "scheduled": "prévues", "canceled": "annulées"}
+
+
+def label(name: str, lang: str = "en") -> str:
+    """A count's short name for a table row ('replies planned', « réponses prévues »), in the
+    words of its sentence; the sentence itself for a name without one."""
+    fr = lang == "fr"
+    if name in LABELS:
+        en_label, fr_label = LABELS[name]
+        return french_typography(fr_label) if fr else en_label
+    if is_family_metric(name) and not name.startswith((ERROR_PREFIX, SEND_ERROR_PREFIX)):
+        status = STATUS_METRICS[name]
+        return f"réponses {STATUS_FR_ROWS[status]}" if fr else \
+            f"replies {status.replace('_', ' ')}"
+    for prefix, en_label, fr_label in ((SEND_ERROR_PREFIX, "refused by the carrier",
+                                        "refusées par l'opérateur"),
+                                       (ERROR_PREFIX, "not delivered", "non remises")):
+        if name.startswith(prefix) and is_family_metric(name):
+            code = name[len(prefix):]
+            return f"{fr_label} (erreur {code})" if fr else f"{en_label} (error {code})"
+    return sentence(name, lang)
 
 
 def metric_sentences(lang: str = "en") -> dict[str, str]:
@@ -177,10 +209,10 @@ def metric_sentences(lang: str = "en") -> dict[str, str]:
 SENTENCES: dict[StrEnum, tuple[str, str]] = {
     Outcome.Scheduled: (
         "One reply is on its way and will arrive after the delay.",
-        "Une réponse est programmée : elle partira après le délai prévu."),
+        "Une réponse est prévue : elle partira une fois le délai écoulé."),
     Outcome.Counted: (
         "Noted: this person already has a reply on its way, one is enough.",
-        "Compté : cette personne a déjà une réponse en route, une seule suffit."),
+        "Message compté : cette personne a déjà une réponse prévue, une seule suffit."),
     Outcome.Duplicate: (
         "The same message arrived twice: nothing new is done.",
         "Le même message est arrivé deux fois : rien de plus n'est fait."),
@@ -195,7 +227,8 @@ SENTENCES: dict[StrEnum, tuple[str, str]] = {
         "Ce numéro n'est pas dans les pays autorisés : aucune réponse ne sera envoyée."),
     Outcome.BlockedCallAllowance: (
         "Today's allowance of answered calls is spent: the call is not picked up.",
-        "Le quota d'appels décrochés du jour est épuisé : l'appel n'est pas décroché."),
+        "Le nombre d'appels pris en charge aujourd'hui est atteint : cet appel n'est pas "
+        "décroché."),
     Outcome.KillSwitch: (
         "The service is switched off: nothing is sent.",
         "Le service est coupé : rien n'est envoyé."),
@@ -208,7 +241,7 @@ SENTENCES: dict[StrEnum, tuple[str, str]] = {
         "envoyée."),
     Outcome.ScheduleFailed: (
         "The reply could not be planned: to be safe, nothing will be sent.",
-        "La réponse n'a pas pu être programmée : par prudence, rien ne sera envoyé."),
+        "La réponse n'a pas pu être prévue : par prudence, rien ne sera envoyé."),
     Outcome.Sent: (
         "The reply was sent.",
         "La réponse a été envoyée."),
@@ -218,7 +251,7 @@ SENTENCES: dict[StrEnum, tuple[str, str]] = {
     Outcome.SendUncertain: (
         "It is unclear whether the reply left: it is not sent again, an operator is warned.",
         "On ne sait pas si la réponse est partie : elle n'est pas renvoyée, une alerte est "
-        "levée."),
+        "déclenchée."),
     Outcome.AlreadyHandled: (
         "This reply was already handled: it is not sent twice.",
         "Cette réponse a déjà été traitée : elle n'est pas envoyée deux fois."),
@@ -227,7 +260,7 @@ SENTENCES: dict[StrEnum, tuple[str, str]] = {
         "La réponse appartient à une campagne qui n'existe plus : elle est abandonnée."),
     Outcome.InvalidOrder: (
         "The planned reply was unreadable: it is dropped.",
-        "La réponse programmée était illisible : elle est abandonnée."),
+        "La réponse prévue était illisible : elle est abandonnée."),
     Outcome.OptOutRecorded: (
         "A delayed stop request is now recorded: this person gets nothing more.",
         "Une demande d'arrêt en attente est enregistrée : cette personne ne recevra plus rien."),
@@ -236,7 +269,7 @@ SENTENCES: dict[StrEnum, tuple[str, str]] = {
         "Un message ou un appel est arrivé."),
     Metric.BudgetUsed: (
         "One reply was taken from today's budget.",
-        "Une réponse a été prise sur le budget du jour."),
+        "Une réponse a été décomptée du budget du jour."),
     Metric.ForgedSignature: (
         "A request did not come from the phone provider: it is refused.",
         "Une requête ne venait pas de l'opérateur téléphonique : elle est refusée."),
@@ -245,13 +278,13 @@ SENTENCES: dict[StrEnum, tuple[str, str]] = {
         "Une requête mal formée a été refusée."),
     Metric.UnknownNumber: (
         "A message arrived for a number that is in no campaign: it is refused.",
-        "Un message est arrivé pour un numéro d'aucune campagne : il est refusé."),
+        "Un message est arrivé sur un numéro d'aucune campagne : il est refusé."),
     Metric.SecretsUnavailable: (
         "The service could not read its secrets: the request is refused for now.",
         "Le service n'a pas pu lire ses secrets : la requête est refusée pour l'instant."),
     Metric.CallAnswered: (
         "A call was picked up by the voicemail greeting.",
-        "Un appel a été décroché par le message d'accueil."),
+        "Un appel a été pris par le répondeur (message d'accueil)."),
     Metric.CallRejected: (
         "A call was not picked up: the caller hears a busy line, nothing is billed.",
         "Un appel n'a pas été décroché : l'appelant entend « occupé », rien n'est facturé."),
@@ -264,26 +297,26 @@ SENTENCES: dict[StrEnum, tuple[str, str]] = {
         "d'ici là."),
     Metric.OptOutFailed: (
         "A stop request could not be recorded: an operator is warned.",
-        "Une demande d'arrêt n'a pas pu être enregistrée : une alerte est levée."),
+        "Une demande d'arrêt n'a pas pu être enregistrée : une alerte est déclenchée."),
     Metric.UsageTriggerFired: (
         "The spending alert fired: the service switches itself off.",
-        "L'alerte de dépenses s'est déclenchée : le service se coupe."),
+        "L'alerte de dépense s'est déclenchée : le service se coupe."),
     Metric.KillSwitchFailed: (
         "The spending alert fired but the service could not switch itself off: do it by hand.",
-        "L'alerte de dépenses s'est déclenchée mais le service n'a pas pu se couper : "
+        "L'alerte de dépense s'est déclenchée mais le service n'a pas pu se couper : "
         "coupez-le à la main."),
     Metric.OffAirRequested: (
         "The second spending alert fired: the numbers are being taken off the air.",
-        "La seconde alerte de dépenses s'est déclenchée : les numéros sont mis hors d'antenne."),
+        "La seconde alerte de dépense s'est déclenchée : les numéros sont débranchés."),
     Metric.OffAir: (
         "The numbers are off the air: messages and calls no longer reach the service, and "
         "are no longer billed.",
-        "Les numéros sont hors d'antenne : messages et appels n'arrivent plus au service et ne "
+        "Les numéros sont débranchés : messages et appels n'arrivent plus au service et ne "
         "sont plus facturés."),
     Metric.OffAirFailed: (
         "The numbers could not be taken off the air: it is retried; an operator is warned.",
-        "Les numéros n'ont pas pu être mis hors d'antenne : c'est réessayé, une alerte est "
-        "levée."),
+        "Les numéros n'ont pas pu être débranchés : le service réessaie, une alerte est "
+        "déclenchée."),
     Metric.OffAirRefused: (
         "A messaging service shared with other numbers was left alone: its messages are "
         "still billed.",
@@ -297,11 +330,61 @@ SENTENCES: dict[StrEnum, tuple[str, str]] = {
         "Une réponse impossible à envoyer a été abandonnée."),
     Metric.SendResolved: (
         "An unclear sending answer was checked: the reply did leave once.",
-        "Un envoi à la réponse floue a été vérifié : la réponse est bien partie une fois."),
+        "Un envoi au résultat incertain a été vérifié : la réponse est bien partie, une seule "
+        "fois."),
     Metric.SendInProgress: (
         "An earlier attempt holds this reply: it is not sent twice.",
-        "Une tentative précédente tient déjà cette réponse : elle n'est pas envoyée deux fois."),
+        "Une tentative précédente s'occupe déjà de cette réponse : pas de double envoi."),
     Metric.SendUnrecorded: (
         "A reply was handled but could not be marked as done.",
-        "Une réponse a été traitée mais n'a pas pu être notée comme faite."),
+        "Une réponse a été traitée, mais cela n'a pas pu être enregistré."),
+}
+
+
+# (English, French): a short row name for each count, the words of its sentence above.
+LABELS: dict[str, tuple[str, str]] = {
+    Metric.Received: ("messages and calls received", "messages et appels reçus"),
+    Metric.CallAnswered: ("calls picked up by the voicemail", "appels pris par le répondeur"),
+    Metric.CallRejected: ("calls not picked up (busy)", "appels non décrochés (occupé)"),
+    Outcome.Scheduled: ("replies planned", "réponses prévues"),
+    Outcome.Counted: ("reply already planned", "réponse déjà prévue"),
+    Outcome.Sent: ("replies sent", "réponses envoyées"),
+    Outcome.Duplicate: ("same message twice", "messages reçus en double"),
+    Outcome.BlockedQuota: ("ignored: too many messages", "ignorés : trop de messages"),
+    Outcome.BlockedBudget: ("blocked: today's budget spent", "bloqués : budget du jour épuisé"),
+    Outcome.BlockedCountry: ("blocked: country not allowed", "bloqués : pays non autorisé"),
+    Outcome.BlockedCallAllowance: ("calls not picked up: allowance spent",
+                                   "appels non décrochés : quota du jour atteint"),
+    Outcome.KillSwitch: ("blocked: service switched off", "bloqués : service coupé"),
+    Outcome.OptedOut: ("blocked: asked to stop", "bloqués : demande d'arrêt"),
+    Outcome.StoreFailed: ("blocked: counters unavailable", "bloqués : compteurs indisponibles"),
+    Outcome.ScheduleFailed: ("blocked: reply could not be planned",
+                             "bloqués : réponse impossible à prévoir"),
+    Outcome.SendFailed: ("replies that could not be sent", "réponses impossibles à envoyer"),
+    Outcome.SendUncertain: ("replies in doubt (alert)", "réponses incertaines (alerte)"),
+    Outcome.AlreadyHandled: ("replies already handled", "réponses déjà traitées"),
+    Outcome.UnknownCampaign: ("dropped: campaign gone", "abandonnées : campagne disparue"),
+    Outcome.InvalidOrder: ("dropped: unreadable", "abandonnées : illisibles"),
+    Outcome.OptOutRecorded: ("delayed stop requests recorded",
+                             "demandes d'arrêt enregistrées en différé"),
+    Metric.BudgetUsed: ("replies taken from the budget", "réponses décomptées du budget"),
+    Metric.ForgedSignature: ("fake requests", "fausses requêtes"),
+    Metric.BadRequest: ("malformed requests", "requêtes mal formées"),
+    Metric.UnknownNumber: ("for a number in no campaign", "pour un numéro hors campagne"),
+    Metric.SecretsUnavailable: ("refused: secrets unreadable", "refusés : secrets illisibles"),
+    Metric.OptOut: ("stop requests", "demandes d'arrêt"),
+    Metric.OptOutQueued: ("stop requests put aside", "demandes d'arrêt mises de côté"),
+    Metric.OptOutFailed: ("stop requests not recorded", "demandes d'arrêt non enregistrées"),
+    Metric.UsageTriggerFired: ("spending alerts", "alertes de dépense"),
+    Metric.KillSwitchFailed: ("failed automatic switch-offs", "coupures automatiques ratées"),
+    Metric.OffAirRequested: ("second spending alerts", "secondes alertes de dépense"),
+    Metric.OffAir: ("numbers switched off", "numéros débranchés"),
+    Metric.OffAirFailed: ("numbers not switched off", "numéros non débranchés"),
+    Metric.OffAirRefused: ("shared messaging services left on",
+                           "services de messagerie partagés laissés actifs"),
+    Metric.SendRetried: ("replies to try again", "réponses à réessayer"),
+    Metric.SendDropped: ("replies dropped", "réponses abandonnées"),
+    Metric.SendResolved: ("unclear sends checked", "envois incertains vérifiés"),
+    Metric.SendInProgress: ("already being sent", "déjà en cours d'envoi"),
+    Metric.SendUnrecorded: ("handled, not recorded", "traitées, non enregistrées"),
 }

@@ -13,6 +13,7 @@ from conftest import NOW, schedules
 from twilio_fakes import FakeTwilioApi, api_event, sms_form
 
 from decoy.campaigns import load_campaigns
+from decoy.outcomes import Metric, is_metric
 from decoy_local.fake_twilio import DEMO_SMS_URL
 from decoy_local.template import load_template
 from decoy_ops.cli import SERVICE, main
@@ -26,8 +27,13 @@ E164 = re.compile(r"\+\d{8,15}")
 
 
 @pytest.fixture
-def ops(capsys, test_clock):
-    """Run the command in-process on the handlers' clock; return (exit status, stdout, stderr)."""
+def ops(capsys, test_clock, monkeypatch):
+    """Run the command in-process on the handlers' clock, in an English terminal; return
+    (exit status, stdout, stderr)."""
+    for name in ("LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LANG", "C.UTF-8")
+
     def run(*argv: str) -> tuple[int, str, str]:
         status = main(list(argv), now=test_clock.now)
         out, err = capsys.readouterr()
@@ -125,7 +131,7 @@ def test_stats_prints_budget_used_and_left_and_never_a_number(aws, ops, lambda_c
 
     assert status == 0
     assert "reply budget  2 used of 500, 498 left" in out
-    assert "kill switch   off" in out
+    assert "kill switch   off: replies are planned and sent" in out
     assert not E164.search(out)
 
 
@@ -141,11 +147,41 @@ def test_stats_sums_todays_metrics_in_total_and_per_campaign(stack, ops):
     status, out, _ = ops("stats")
 
     assert status == 0
-    header, received = [line.split() for line in out.splitlines()
-                        if line.split()[:1] in (["all"], ["Received"])]
-    assert header == ["all", "fr"]  # campaigns without any count today are left out
-    assert received == ["Received", "7", "7"]
+    rows = table(out, "today")
+    assert rows["today"] == ["all", "fr"]  # campaigns without any count today are left out
+    assert rows["messages and calls received"] == ["7", "7"]
     assert "0 used of 500, 500 left" in out
+    assert not [w for w in out.split() if is_metric(w.strip(":"))]  # codes: --json only
+    shown = json.loads(ops("stats", "--json")[1])
+    assert shown["counts"]["all"][Metric.Received] == 7
+
+
+def test_stats_speaks_french_with_lang_or_a_french_terminal(stack, ops, monkeypatch):
+    status, out, _ = ops("stats", "--lang", "fr")
+    monkeypatch.setenv("LANG", "fr_BE.UTF-8")
+    _, terminal, _ = ops("stats")
+
+    assert status == 0 and terminal == out
+    assert "coupe-circuit  inactif\u202f: les réponses sont prévues et envoyées" in out
+    assert "il en reste 500" in out
+    rows = table(out, "aujourd'hui")
+    assert rows["aujourd'hui"] == ["total"]
+    assert rows["bloqués\u202f: budget du jour épuisé"] == ["0"]
+    assert not re.search(r"[ \u00a0][:;!?]", out)  # a narrow no-break space, never a break
+
+
+def table(out: str, title: str) -> dict[str, list[str]]:
+    """{row name: its cells} of the table headed `title` (row names are words, cells numbers
+    or column names)."""
+    lines = out.splitlines()
+    first = next(i for i, line in enumerate(lines) if line.strip().startswith(title + " "))
+    rows = {title: lines[first].strip()[len(title):].split()}
+    for line in lines[first + 1:]:
+        match = re.fullmatch(r"  (\S.*?)((?:\s+\d+)+)", line)
+        if not match:
+            break
+        rows[match.group(1).strip()] = match.group(2).split()
+    return rows
 
 
 def test_stats_counts_each_number_of_a_pool_by_its_label(stack, ops):
@@ -162,13 +198,11 @@ def test_stats_counts_each_number_of_a_pool_by_its_label(stack, ops):
     status, out, _ = ops("stats")
 
     assert status == 0
-    lines = out.splitlines()
-    header = next(line for line in lines if line.strip().startswith("per number"))
-    assert header.split()[2:] == ["Received", "Scheduled", "Sent"]
-    rows = {line.split()[0]: line.split()[1:] for line in lines
-            if line.strip().startswith("fr-be/")}
+    rows = table(out, "per number")
     # numbers without any count today are left out; never a phone number printed
-    assert rows == {"fr-be/bar-le-central": ["5", "0", "2"], "fr-be/cards-2017": ["3", "0", "1"]}
+    assert rows == {"per number": ["fr-be/bar-le-central", "fr-be/cards-2017"],
+                    "messages and calls received": ["5", "3"], "replies planned": ["0", "0"],
+                    "replies sent": ["2", "1"]}
     assert not E164.search(out)
 
 

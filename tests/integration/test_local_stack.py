@@ -15,6 +15,7 @@ import local_stack_process
 import pytest
 from local_stack_process import Running
 
+from decoy.outcomes import Metric, Outcome, is_metric
 from decoy_local import ROOT, simulator
 from decoy_local.fake_twilio import DEMO_SMS_URL
 from decoy_local.simulator import (
@@ -151,26 +152,46 @@ def simulate(running: Running, *argv: str) -> tuple[int, str]:
 def test_simulator_sms_and_call_say_the_outcome_of_each_request(running):
     harasser, caller = running.numbers(2)
 
-    code, printed = simulate(running, "sms", harasser, "--count", "7")
+    code, printed = simulate(running, "sms", harasser, "--count", "7", "--codes")
     outcomes = [re.search(r"HTTP 200 (\w+)", line)[1] for line in printed.splitlines()]
     assert code == 0
     assert outcomes == ["Scheduled"] + ["Counted"] * 4 + ["BlockedQuota"] * 2
     assert "due in 3600 s" in printed.splitlines()[0]
 
-    code, printed = simulate(running, "call", caller)
+    code, printed = simulate(running, "call", caller, "--codes")
     assert code == 0
     assert "HTTP 200 Scheduled" in printed and "voicemail: «" in printed
 
-    code, printed = simulate(running, "sms", harasser, "--forged")
+    code, printed = simulate(running, "sms", harasser, "--forged", "--codes")
     assert "HTTP 403 ForgedSignature" in printed
 
 
+def test_the_simulator_says_what_happened_in_plain_words_by_default(running):
+    harasser, caller = running.numbers(2)
+
+    _, texted = simulate(running, "sms", harasser, "--count", "6")
+    _, called = simulate(running, "call", caller, "--lang", "fr")
+    _, forged = simulate(running, "sms", harasser, "--forged")
+
+    assert texted.splitlines()[0].endswith(Outcome.Scheduled.sentence("en"))
+    assert texted.splitlines()[-1].endswith(Outcome.BlockedQuota.sentence("en"))
+    assert Outcome.Scheduled.sentence("fr") in called
+    assert "la messagerie vocale répond\u202f: «\u202fBonjour" in called
+    assert Metric.ForgedSignature.sentence("en") in forged
+    for shown in (texted, called, forged):  # no code, no protocol word, no HTTP status
+        assert not [w for w in re.findall(r"\w+", shown) if is_metric(w) and w != "Sent"]
+        assert not re.search(r"HTTP|E\.164|TwiML|webhook|Parameter", shown)
+
+
 def test_a_national_format_number_is_blocked_and_the_simulator_says_why(running):
-    code, printed = simulate(running, "sms", "0612345678")
+    code, printed = simulate(running, "sms", "0612345678", "--codes")
 
     assert code == 0
     assert "BlockedCountry" in printed and "not an E.164 number" in printed
     assert "+33 then the number without its leading 0" in printed
+    _, plain = simulate(running, "sms", "0612345678")
+    assert Outcome.BlockedCountry.sentence("en") in plain
+    assert "type it in the international form: +336…" in plain
 
 
 def test_the_demo_under_the_kill_switch_says_so_and_fails_nothing(running):
@@ -180,7 +201,9 @@ def test_the_demo_under_the_kill_switch_says_so_and_fails_nothing(running):
     assert ops(running, "kill-switch", "on").returncode == 0
     try:
         out = io.StringIO()
-        code = simulator.Demo(stack, out).run(flood=2, max_wait=0)
+        code = simulator.Demo(stack, out, codes=True).run(flood=2, max_wait=0)
+        plain = io.StringIO()
+        simulator.Demo(stack, plain, lang="fr").run(flood=1, max_wait=0)
         before = stats(stack)
         skip(stack, DELAY)  # the reply pending from before: the sender drops it
         assert wait_for(lambda: simulator.sender_changes(before, stats(stack)), 15)
@@ -192,6 +215,9 @@ def test_the_demo_under_the_kill_switch_says_so_and_fails_nothing(running):
     assert code == 0, printed
     assert "the kill switch is ON" in printed
     assert "[FAILED]" not in printed
+    said = plain.getvalue()  # the same story in plain French words
+    assert "le service est coupé (coupe-circuit)" in said and "[ÉCHEC]" not in said
+    assert f"× {Outcome.KillSwitch.sentence('fr')}" in said
     assert "receiver: KillSwitch 14, ForgedSignature 1" in printed  # 1 + 10 + 1 + 2 refused
     # Counted where it happened: the sender's drop is not a receiver outcome.
     assert set(simulator.sender_changes(before, after)) == {"KillSwitch"}  # every pending one

@@ -53,5 +53,5 @@ def test_kill_switch_and_stats_work_against_the_local_stack(local_stack):
     assert turned.returncode == 0, turned.stderr
     assert "ON" in turned.stdout
     assert shown.returncode == 0, shown.stderr
-    assert "kill switch   on" in shown.stdout
+    assert "kill switch   ON: nothing is planned or sent" in shown.stdout
     assert "0 used of 500, 500 left" in shown.stdout

@@ -107,3 +107,19 @@ def test_answered_calls_and_receiver_outcomes_are_outcomes():
     assert ANSWERED_CALL <= set(RECEIVER_OUTCOMES) <= set(Outcome)
     assert Outcome.BlockedCallAllowance in RECEIVER_OUTCOMES
     assert Outcome.BlockedCallAllowance not in ANSWERED_CALL
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_every_count_has_a_short_row_name_in_plain_words(lang):
+    from decoy.outcomes import LABELS, label
+
+    names = [*NAMES, status_metric("partially_delivered"), error_metric(30007),
+             send_error_metric(21610)]
+    assert set(LABELS) == set(NAMES)
+    for name in names:
+        row = label(name, lang)
+        assert row and len(row) <= 48 and not is_metric(row), (name, row)
+        assert not PROTOCOL_WORDS.search(row), (name, row)
+        assert not re.search(r"[ \u00a0][:;!?]", row), (name, row)  # French typography
+    assert label(status_metric("partially_delivered"), "fr") == "réponses remises en partie"
+    assert sentence(status_metric("delivered"), "fr").endswith("\u202f: remise.")
