@@ -217,6 +217,12 @@ def test_the_page_speaks_french(stack, page):
     page.goto(f"{stack.api_url}/?lang=fr")
     sync_api.expect(page.locator("h1")).to_have_text("Numéro anti-relou\u202f: console locale")
     sync_api.expect(page.locator("#kill-switch")).to_have_text("Couper toutes les réponses")
+    # Polled once (counters, budget, kill switch filled in) before the page is read.
+    sync_api.expect(page.locator("body")).to_have_attribute("data-ready", "true")
+    sync_api.expect(page.locator("#budget-text")).to_contain_text("il en reste")
+    # A pool's retired number (the shipped fr-be campaign): named in the page's language too.
+    sync_api.expect(page.locator("#counters")).to_contain_text("(retiré\u202f: plus distribué)")
+    assert "retired" not in page.inner_text("body")
     # The replies' own texts are SMS (GSM-7, no narrow space): the page's words, not theirs.
     shown = page.evaluate("""() => { const copy = document.body.cloneNode(true);
         copy.querySelector('#outbox tbody').remove(); return copy.innerText; }""")
@@ -225,9 +231,5 @@ def test_the_page_speaks_french(stack, page):
         assert word not in shown, word
     screenshot(page, "console-fr.png")
     assert page.locator("html").get_attribute("lang") == "fr"
-    sync_api.expect(page.locator("#budget-text")).to_contain_text("il en reste")
-    # A pool's retired number (the shipped fr-be campaign): named in the page's language too.
-    sync_api.expect(page.locator("#counters")).to_contain_text("(retiré\u202f: plus distribué)")
-    assert "retired" not in page.inner_text("body")
     page.click("a.lang")
     sync_api.expect(page.locator("h1")).to_have_text("Decoy number: local console")
