@@ -91,7 +91,6 @@ def main(argv: list[str] | None = None) -> int:
     wall = time.perf_counter() - started
     received, fired = report.received, report.fired
     webhooks = len(report.plan.arrivals)
-    worst = costmodel.worst_case_day(costmodel.throttle_cap())  # AWS sees at most the cap
     inbound_here = costmodel.worst_case_day(webhooks).twilio_inbound
     print(f"flood: {webhooks:,} webhooks {dict(report.plan.composition)}, "
           f"{args.threads} threads over {args.containers} containers")
@@ -101,16 +100,19 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  replies scheduled: {report.scheduled:,} "
           f"(expected min(budget, eligible) = {report.expected_scheduled:,})")
     print(f"  replies sent after firing every schedule twice: {len(report.sent):,} "
-          f"(sender outcomes {dict(fired.outcomes)}, {fired.seconds:.1f} s)")
+          f"(sender outcomes {({str(k): v for k, v in fired.outcomes.items()})}, "
+          f"{fired.seconds:.1f} s)")
     print(f"  duplicates sent: {report.duplicates_sent}")
     print(f"  AWS calls per inbound webhook: {per_webhook(received, webhooks)}")
     print(f"    receiver total: {dict(sorted(received.aws_calls.items()))}")
     print(f"  AWS calls per reply sent: {per_webhook(fired, len(report.sent))}")
-    print(f"  worst case per day under the defaults: €{worst.bounded_by_config:,.2f} bounded by "
-          f"config (replies €{worst.twilio_replies:,.2f} + AWS €{worst.aws_total:,.2f} at "
-          f"the throttle's {costmodel.throttle_cap():,} webhooks/day), plus Twilio inbound "
-          f"€{costmodel.Prices().twilio_sms_in_eur} per SMS that nothing in AWS bounds "
-          f"(this flood's {webhooks:,}: €{inbound_here:,.2f})")
+    bound = costmodel.breaker_bound()
+    print(f"  worst case per day under the defaults (the cost model, both breakers): "
+          f"€{bound.total:,.2f} = level-2 threshold €{bound.threshold:,.2f} + inbound in the "
+          f"lag €{bound.overshoot:,.2f} + replies, answered calls and AWS "
+          f"€{bound.configured:,.2f} (AWS sees at most the throttle's "
+          f"{costmodel.throttle_cap():,} webhooks/day; this flood's {webhooks:,} SMS billed "
+          f"€{inbound_here:,.2f} inbound)")
     missed = print_billed(billed, args)
     print("\n".join(breakers.report(breaker_days)))
     missed += [f"{d.flood.name}: €{d.euros:,.2f} > €{d.bound:,.2f}" for d in breaker_days

@@ -366,16 +366,29 @@ def summary(defaults: Defaults = Defaults(), prices: Prices = Prices(),
     ]
 
 
-def main() -> int:
-    print(markdown_table())
-    print()
-    print("\n".join(summary()))
-    print()
-    print("Worst case per day over the two assumptions (the rest as above):")
-    print()
-    print(sensitivity_table())
+PARTS = ("table", "worst", "sensitivity")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`make cost`: the day table, the worst case per day and the sensitivity table
+    (`--part` prints one of them: docs/cost.md quotes each where it explains it)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m decoy_ops.costmodel",
+                                     description=main.__doc__.splitlines()[0])
+    parser.add_argument("--part", choices=PARTS, help="print only this part")
+    part = parser.parse_args(argv or []).part  # main(): everything, whatever sys.argv
+    shown = [
+        ("table", markdown_table()),
+        ("worst", "\n".join(summary())),
+        ("sensitivity", "Worst case per day over the two assumptions (the rest as above):\n\n"
+                        + sensitivity_table()),
+    ]
+    print("\n\n".join(text for name, text in shown if part in (None, name)))
     return 0
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    import sys
+
+    raise SystemExit(main(sys.argv[1:]))

@@ -8,6 +8,7 @@ A generated block in a Markdown file:
     ```
     <!-- end -->
 
+A block written without the ``` fence (e.g. a Markdown table a command prints) is kept raw.
 SOURCE is `file PATH` (a results file a bench or `make docs` wrote: bench/results/*.txt,
 docs/transcripts/*.txt; `file PATH | grep TEXT` keeps the lines holding TEXT),
 `python -m MODULE ARGS` (a cheap command, run with this interpreter)
@@ -91,8 +92,10 @@ def refresh(text: str) -> tuple[str, list[str]]:
 
     def one(match: re.Match[str]) -> str:
         body = match.group("body")
-        fence = body.split("\n", 1)[0] if body.startswith("```") else "```"
-        fresh = render(match.group("source"), fence)
+        if body.startswith("```"):
+            fresh = render(match.group("source"), body.split("\n", 1)[0])
+        else:  # raw: a Markdown table or text, shown as the page's own
+            fresh = produce(match.group("source")).rstrip() + "\n"
         if fresh != body:
             changed.append(match.group("source"))
         return match.group(1) + fresh + match.group(4)
