@@ -15,7 +15,7 @@ import local_stack_process
 import pytest
 from local_stack_process import Running
 
-from decoy.outcomes import Metric, Outcome, is_metric
+from decoy.outcomes import LABELS, Metric, Outcome, is_metric
 from decoy_local import ROOT, simulator
 from decoy_local.fake_twilio import DEMO_SMS_URL
 from decoy_local.simulator import (
@@ -226,11 +226,12 @@ def test_the_demo_under_the_kill_switch_says_so_and_fails_nothing(running):
 
 
 def test_ops_stats_local_shows_the_counts_table_of_the_local_stack(running):
-    shown = ops(running, "stats")
+    shown = ops(running, "stats", "--lang", "en")
 
     received = int(stats(running.stack)["metrics"]["Received"])
+    label = LABELS[Metric.Received][0]  # rows are plain labels; codes only in --json (#25)
     assert shown.returncode == 0, shown.stderr
-    assert re.search(rf"^  Received +{received} ", shown.stdout, re.M), shown.stdout
+    assert re.search(rf"^  {label} +{received}\b", shown.stdout, re.M), shown.stdout
 
 
 def test_a_stale_state_file_gets_one_line_naming_it(running, tmp_path):
