@@ -9,28 +9,22 @@ URL fails ("Availability and reliability"); a trigger fires once per period.
 
 from __future__ import annotations
 
-import json
-
-import boto3
 import pytest
 import responses
 from aws_faults import error
 from conftest import NOW, fire_all, schedule_inputs, schedules
+from ops_stack import SMS_URL, VOICE_URL, deploy, runner
 from twilio.base.exceptions import TwilioException
 from twilio_fakes import FakeTwilioApi, api_event, usage_form
 
 from decoy.campaigns import load_campaigns
 from decoy_local.fake_twilio import REJECT_BUSY, Reply, TwilioCore
 from decoy_local.webhooks import Answer
-from decoy_ops.cli import main
 from receiver.app import lambda_handler as receive
 from sender.app import lambda_handler as send
 
 DECOY = "+33939000001"
 BIN = "https://handler.twilio.com/twiml/EH" + "0" * 32
-SMS_URL = "https://abc123.execute-api.eu-west-3.amazonaws.com/sms"
-VOICE_URL = "https://abc123.execute-api.eu-west-3.amazonaws.com/voice"
-USAGE_URL = "https://abc123.execute-api.eu-west-3.amazonaws.com/usage"
 
 
 @pytest.fixture
@@ -164,31 +158,12 @@ def test_when_the_order_cannot_be_queued_the_callback_says_what_to_run_by_hand(
 
 @pytest.fixture
 def stack(aws):
-    cfn = boto3.client("cloudformation")
-    outputs = {"TableName": aws.stack.table_name, "DailyReplyBudget": "500",
-               "KillSwitchParameterName": aws.env["KILL_SWITCH_PARAMETER"],
-               "SmsWebhookUrl": SMS_URL, "VoiceWebhookUrl": VOICE_URL,
-               "UsageCallbackUrl": USAGE_URL, "DailyAnsweredCallBudget": "200",
-               "VoiceRejectUrl": BIN}
-    template = {
-        "Parameters": {"TwilioAccountSidParameter": {"Type": "String"},
-                       "TwilioAuthTokenParameter": {"Type": "String"}},
-        "Resources": {"Queue": {"Type": "AWS::SQS::Queue"}},
-        "Outputs": {k: {"Value": v} for k, v in outputs.items()}}
-    cfn.create_stack(StackName="decoy-number", TemplateBody=json.dumps(template),
-                     Parameters=[{"ParameterKey": k, "ParameterValue": aws.stack.parameters[k]}
-                                 for k in ("TwilioAccountSidParameter",
-                                           "TwilioAuthTokenParameter")])
-    return outputs
+    return deploy(aws, {"VoiceRejectUrl": BIN})
 
 
 @pytest.fixture
 def ops(capsys, test_clock):
-    def run(*argv: str) -> tuple[int, str, str]:
-        status = main(list(argv), now=test_clock.now)
-        out, err = capsys.readouterr()
-        return status, out, err
-    return run
+    return runner(capsys, test_clock)
 
 
 def test_by_hand_off_air_then_status_then_connect_puts_them_back_and_rearms(

@@ -10,6 +10,7 @@ import boto3
 import pytest
 import responses
 from conftest import NOW, schedules
+from ops_stack import SMS_URL, USAGE_URL, VOICE_URL, deploy, runner
 from twilio_fakes import FakeTwilioApi, api_event, sms_form
 
 from decoy.campaigns import load_campaigns
@@ -20,9 +21,6 @@ from decoy_ops.cli import SERVICE, main
 from receiver.app import lambda_handler as receive
 
 DECOY = "+33939000001"
-SMS_URL = "https://abc123.execute-api.eu-west-3.amazonaws.com/sms"
-VOICE_URL = "https://abc123.execute-api.eu-west-3.amazonaws.com/voice"
-USAGE_URL = "https://abc123.execute-api.eu-west-3.amazonaws.com/usage"
 E164 = re.compile(r"\+\d{8,15}")
 
 
@@ -34,32 +32,14 @@ def ops(capsys, test_clock, monkeypatch):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("LANG", "C.UTF-8")
 
-    def run(*argv: str) -> tuple[int, str, str]:
-        status = main(list(argv), now=test_clock.now)
-        out, err = capsys.readouterr()
-        return status, out, err
-    return run
+    return runner(capsys, test_clock)
 
 
 @pytest.fixture
 def stack(aws):
     """A deployed stack as CloudFormation describes it: only the outputs ops reads."""
-    cfn = boto3.client("cloudformation")
-    outputs = {"TableName": aws.stack.table_name, "DailyReplyBudget": "500",
-               "KillSwitchParameterName": aws.env["KILL_SWITCH_PARAMETER"],
-               "SmsWebhookUrl": SMS_URL, "VoiceWebhookUrl": VOICE_URL,
-               "UsageCallbackUrl": USAGE_URL, "DailyAnsweredCallBudget": "200"}
-    template = {
-        "Parameters": {"MetricsNamespace": {"Type": "String", "Default": "DecoyNumber"},
-                       "TwilioAccountSidParameter": {"Type": "String"},
-                       "TwilioAuthTokenParameter": {"Type": "String"}},
-        "Resources": {"Queue": {"Type": "AWS::SQS::Queue"}},
-        "Outputs": {k: {"Value": v} for k, v in outputs.items()}}
-    cfn.create_stack(StackName="decoy-number", TemplateBody=json.dumps(template),
-                     Parameters=[{"ParameterKey": k, "ParameterValue": aws.stack.parameters[k]}
-                                 for k in ("TwilioAccountSidParameter",
-                                           "TwilioAuthTokenParameter")])
-    return outputs
+    return deploy(aws, extra_parameters={
+        "MetricsNamespace": {"Type": "String", "Default": "DecoyNumber"}})
 
 
 @pytest.fixture
