@@ -94,6 +94,8 @@ class ReplyFrom:
 
 @dataclass(frozen=True)
 class Voicemail:
+    """What a caller hears: a spoken greeting (<Say>) or a recording (<Play>)."""
+
     say: str | None
     voice: str | None
     language: str
@@ -131,6 +133,8 @@ class DelayWindow:
 
 @dataclass(frozen=True)
 class Campaign:
+    """One campaign of the versioned file: its numbers, texts, sender and quotas."""
+
     id: str
     numbers: tuple[DecoyNumber, ...]
     language: str

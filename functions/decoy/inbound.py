@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from decoy import offair, optout, shield, twiml
+from decoy import optout, shield, twiml
 from decoy.campaigns import HELP, REPLY, Campaign
 from decoy.observability import count, logger, set_campaign
 from decoy.outcomes import (
@@ -225,6 +225,10 @@ def usage_trigger_fired(webhook: Webhook, rt: Runtime, target: ScheduleTarget | 
     Twilio POSTs UsageTriggerSid, UsageCategory, TriggerBy, TriggerValue, CurrentValue, ...
     (Usage Triggers docs, "webhook"); signed like every webhook, checked before this runs.
     """
+    # Imported here, not at INIT: a usage trigger fires about once per breach, and the rest
+    # of decoy.offair (plans, Messaging Services) is the sender's and decoy_ops' (#21).
+    from decoy import offair
+
     sid = webhook.field("UsageTriggerSid")
     if not _USAGE_TRIGGER_SID.match(sid):
         raise Rejected(400, "UsageTriggerSid is not a Twilio usage trigger SID")

@@ -47,6 +47,8 @@ _HELPLINE_NUMBER = re.compile(r"\+?[0-9][0-9 ]{1,18}\Z")
 
 @dataclass(frozen=True)
 class Helpline:
+    """A helpline the staff sheet lists: its name and number as dialled locally."""
+
     name: str
     number: str  # as dialled in the campaign's country: "3919", "112", "0800 30 030"
 

@@ -30,6 +30,8 @@ KILL_SWITCH_ON = {"on", "true", "1", "yes"}
 
 @dataclass(frozen=True)
 class Secrets:
+    """The SSM secrets one invocation needs (never logged)."""
+
     account_sid: str
     auth_token: str
     hash_key: bytes
@@ -38,6 +40,8 @@ class Secrets:
 
 @dataclass
 class Runtime:
+    """What a warm container keeps between invocations."""
+
     settings: Settings
     campaigns: Campaigns
     dynamodb: Any
