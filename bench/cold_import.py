@@ -4,7 +4,8 @@ Two settings, each timed against its own `import boto3`:
   source    the dev interpreter importing <name>.app from functions/ (bytecode cached);
   artifact  python3.13 importing the `sam build` artifact with no bytecode writes, as
             Lambda does (/var/task is read-only), over a python3.13 venv holding only boto3.
-Run alone: python -m bench.cold_import [--runs N]
+Run alone: python -m bench.cold_import [--runs N] (with no argument, it also writes
+bench/results/cold_import.txt, which docs/performance.md quotes).
 """
 
 from __future__ import annotations
@@ -137,4 +138,7 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    from bench.results_file import tee
+
+    # The default run also writes bench/results/cold_import.txt: docs/performance.md quotes it.
+    raise SystemExit(tee("cold_import", lambda: main() or 0))
