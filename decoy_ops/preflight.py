@@ -505,7 +505,10 @@ def run(setup: Setup) -> list[Check]:
         else:
             wanted = connect.wanted_settings(setup.stack.output("SmsWebhookUrl", "-"),
                                              setup.stack.output("VoiceWebhookUrl", "-"))
-            live = {n: r for n, r in owned.items() if r is not None}
+            # A retired number still answers until it is released in Twilio: while the
+            # account holds it, it must point at this stack and fall back like the others.
+            live = {n: r for n, r in {**owned, **_retired(client, campaigns)}.items()
+                    if r is not None}
             add(webhooks(live, wanted, setup.connect_command))
             add(voice_fallback(live, setup.reject_url(), setup.connect_command))
             add(off_air(live, setup.connect_command))
@@ -560,6 +563,14 @@ def _twilio(setup: Setup, parameters: Mapping[str, str], secrets_ok: bool,
     found = guarded(name, lambda: twilio_account(client, sid))
     checks.append(found)
     return client if found.status == OK else None
+
+
+def _retired(client: Any, campaigns: Sequence[Campaign]) -> dict[str, Any]:
+    """The retired numbers the account still holds (None for one already released)."""
+    from decoy_ops import connect
+
+    return {entry.number: connect.find_number(client, entry.number)
+            for campaign in campaigns for entry in campaign.numbers if not entry.active}
 
 
 def _numbers(client: Any, campaigns: Sequence[Campaign], setup: Setup,

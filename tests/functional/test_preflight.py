@@ -23,6 +23,7 @@ from decoy_ops import connect, preflight
 from decoy_ops.stack import Stack
 
 NUMBERS = ("+33939123456", "+33939123457")
+RETIRED = "+33939123458"
 BIN = "https://handler.twilio.com/twiml/EH" + "0" * 32  # the reject-busy TwiML Bin
 API = "https://abc123.execute-api.eu-west-3.amazonaws.com"
 OUTPUTS = {"SmsWebhookUrl": f"{API}/sms", "VoiceWebhookUrl": f"{API}/voice",
@@ -208,6 +209,14 @@ def _break(world: Any, what: str) -> preflight.Setup:
         twilio.geo_permissions = {"FR": True, "BE": False}
     if what == "webhook":
         twilio.number(NUMBERS[0])["sms_url"] = DEMO_SMS_URL
+    if what == "retired":  # retired in the pool, still held by the account: it still answers
+        document = json.loads(world.path.read_text(encoding="utf-8"))
+        entry = document["campaigns"][0]
+        entry["numbers"] = [{"number": entry.pop("number"), "label": "main"},
+                            {"number": RETIRED, "label": "old-cards", "status": "retired"}]
+        world.path.write_text(json.dumps(document), encoding="utf-8")
+        twilio.own([RETIRED])  # the demo URLs: never pointed at this stack
+        twilio.number(RETIRED)["voice_fallback_url"] = BIN  # one line: the webhooks
     if what == "trigger":
         for trigger in twilio.triggers()[:1]:
             twilio._triggers.pop(trigger["sid"])
@@ -254,6 +263,8 @@ def _break(world: Any, what: str) -> preflight.Setup:
     ("service", "✗ Messaging Services: +33939123457 is in Messaging Service"),
     ("geo", "✗ SMS geo permissions: SMS to BE is not allowed"),
     ("webhook", "✗ numbers point at this stack: +33939123456 not yet: "
+                "`make ops ARGS=\"connect --apply\"`"),
+    ("retired", f"✗ numbers point at this stack: {RETIRED} not yet: "
                 "`make ops ARGS=\"connect --apply\"`"),
     ("trigger", "✗ usage triggers: 1 of 5 missing or stale"),
     ("fired", "✗ usage triggers: 1 of 5 missing or stale ('decoy-number off-air daily sms "
