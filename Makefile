@@ -113,7 +113,7 @@ cost: $(VENV)/.run-installed  ## the cost model's tables and worst case per day 
 preflight: $(VENV)/.run-installed  ## before and after a deploy: one line per check (ARGS=--local: make run's stack)
 	$(BIN)/python -m decoy_ops preflight $(ARGS)
 
-ops: $(VENV)/.run-installed  ## operate the deployed stack: ARGS="connect|stats|kill-switch on|off|status"
+ops: $(VENV)/.run-installed  ## operate the deployed stack: ARGS="connect|stats|kill-switch on|off|status|off-air|preflight|kit"
 	$(BIN)/python -m decoy_ops $(ARGS)
 
 clean:  ## remove venvs and build output
