@@ -249,6 +249,20 @@ def functional_path(aws: Any, run: Callable[..., Any], context: Any, twilio_api:
     usage = run("ReceiverFunction", receive, api_event("/usage", usage_form()), context)
     assert usage["statusCode"] == 200, usage["body"]  # the kill switch is now on
 
+    # Level 2 (issue 22): the receiver records the firing and queues the off-air order;
+    # the sender takes every number off the air through Twilio, each under its own role.
+    twilio_api.own([DECOY])
+    level_two = run("ReceiverFunction", receive, api_event(
+        "/usage", usage_form("UT" + "c" * 32, category="totalprice", trigger_by="price",
+                             value="244", current="251.3"), query="level=2"), context)
+    assert level_two["statusCode"] == 200, level_two["body"]
+    off_air = []
+    fire_due(aws.scheduler, aws.stack.schedule_group, NOW + 3600 + 120,
+             lambda order: off_air.append(run("SenderFunction", send, order, context)),
+             retries=0, pause=lambda _seconds: None)
+    assert len(off_air) == 1, off_air
+    assert twilio_api.number(DECOY)["sms_url"] == ""  # off the air
+
 
 def test_each_role_allows_exactly_what_the_functional_path_does(
         aws, iam, lambda_context, twilio_api, at):
