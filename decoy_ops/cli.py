@@ -17,6 +17,7 @@ from twilio.base.exceptions import TwilioException, TwilioRestException
 
 from decoy import clock, controls, offair
 from decoy.campaigns import load_campaigns
+from decoy.outcomes import french_typography
 from decoy_ops import ROOT, connect, local, stats, switch
 from decoy_ops.stack import OpsError, Stack, resolve, samconfig_defaults
 
@@ -38,6 +39,9 @@ def _common() -> argparse.ArgumentParser:
                         help="operate the local stack (`make run`) that wrote STATE_FILE "
                              f"(default {local.STATE_FILE.relative_to(ROOT)}): its moto, fake "
                              "Twilio API and names; flags still win.")
+    common.add_argument("--lang", choices=stats.LANGUAGES,
+                        help="the sentences' language (default: the terminal's locale, "
+                             "LC_ALL, LC_MESSAGES or LANG, else en)")
     return common
 
 
@@ -108,8 +112,6 @@ def build_parser() -> argparse.ArgumentParser:
                    help="skip CloudWatch (e.g. a local stack): budget and kill switch only")
     p.add_argument("--json", action="store_true",
                    help="print JSON (with the counts' codes) instead of a table")
-    p.add_argument("--lang", choices=stats.LANGUAGES,
-                   help="the table's language (default: the terminal's locale, else en)")
     p.set_defaults(run=run_stats)
 
     p = commands.add_parser(
@@ -172,20 +174,36 @@ def _kill_switch_name(args: argparse.Namespace, stack: Stack) -> str:
                    lambda: stack.output("KillSwitchParameterName", "--kill-switch-parameter"))
 
 
+def _lang(args: argparse.Namespace) -> str:
+    """--lang, else the terminal's locale (as stats reads it)."""
+    return getattr(args, "lang", None) or stats.reader_language()
+
+
+def _say(lang: str, en: str, fr: str) -> str:
+    """The sentence in the reader's language (French with its typography)."""
+    return french_typography(fr) if lang == "fr" else en
+
+
 def run_kill_switch(args: argparse.Namespace, aws: Aws, stack: Stack, now: float) -> int:
+    lang = _lang(args)
     name = _kill_switch_name(args, stack)
     if args.action != "status":
         switch.turn(aws("ssm"), name, on=args.action == "on")
-    print(f"kill switch {name}: {switch.explain(switch.read(aws('ssm'), name))}")
+    state = switch.explain(switch.read(aws('ssm'), name), lang)
+    print(_say(lang, f"kill switch {name}: {state}", f"coupe-circuit {name} : {state}"))
     if args.action == "status":
-        print(_air_status(args, aws, stack))
+        print(_air_status(args, aws, stack, lang))
     if args.action == "on":
         try:
-            cache = f"{int(stack.parameter('KillSwitchCacheSeconds', '-'))} s"
+            seconds = int(stack.parameter('KillSwitchCacheSeconds', '-'))
+            cache, cache_fr = f"{seconds} s", f"{seconds} s"
         except (OpsError, ValueError):
-            cache = "30 s by default"
-        print(f"  incoming messages and calls see it within {cache} (each receiver keeps it "
-              "that long); a reply about to leave checks it every time")
+            cache, cache_fr = "30 s by default", "30 s (la valeur par défaut)"
+        print(_say(lang, f"  incoming messages and calls see it within {cache} (each receiver "
+                         "keeps it that long); a reply about to leave checks it every time",
+                   f"  les messages et appels entrants en tiennent compte en {cache_fr} au plus "
+                   "(chaque fonction qui les reçoit garde l'état en mémoire ce temps-là) ; une "
+                   "réponse sur le point de partir le vérifie à chaque fois"))
     return 0
 
 
@@ -284,9 +302,12 @@ def run_connect(args: argparse.Namespace, aws: Aws, stack: Stack, now: float) ->
             print(connect.describe_trigger(trigger_plan, url))
         changing = [(t, url) for t, url in trigger_plans if t.action != "keep"]
         rearmed = [t for t, _ in changing if t.fired]
+        lang = _lang(args)
         if (pending or changing) and not args.apply:
-            print(f"dry run: {len(pending)} number(s) and {len(changing)} usage "
-                  "trigger(s) would change; run again with --apply")
+            print(_say(lang, f"dry run: {len(pending)} number(s) and {len(changing)} usage "
+                             "trigger(s) would change; run again with --apply",
+                       f"essai à blanc : {len(pending)} numéro(s) et {len(changing)} alerte(s) "
+                       "de dépense changeraient ; relancez avec --apply"))
         elif pending or changing:
             for change in pending:
                 offair.apply(client, change)
@@ -294,9 +315,12 @@ def run_connect(args: argparse.Namespace, aws: Aws, stack: Stack, now: float) ->
                 connect.apply_trigger(client, trigger_plan, url)
             back = sum(1 for c in pending if c.what == "number" and offair.SMS_URL in c.changes
                        and not c.changes[offair.SMS_URL][0])
-            print(f"applied: {len(pending)} number(s) now point at this stack"
-                  + (f" ({back} back on the air)" if back else "")
-                  + f", {len(changing)} usage trigger(s) changed")
+            print(_say(lang, f"applied: {len(pending)} number(s) now point at this stack"
+                       + (f" ({back} back on the air)" if back else "")
+                       + f", {len(changing)} usage trigger(s) changed",
+                       f"fait : {len(pending)} numéro(s) dirigé(s) vers cette pile"
+                       + (f" ({back} rebranché(s))" if back else "")
+                       + f", {len(changing)} alerte(s) de dépense modifiée(s)"))
         if rearmed:
             print(f"re-armed {len(rearmed)} usage trigger(s) that had already fired (Twilio "
                   "fires a trigger once per period): each fires again at once if today's "
@@ -319,23 +343,29 @@ def run_off_air(args: argparse.Namespace, aws: Aws, stack: Stack, now: float) ->
         for change in changes:
             print("\n".join(offair.describe(change)))
         pending = [c for c in changes if c.sid and c.changes and not c.refused]
+        lang = _lang(args)
         if pending and not args.apply:
-            print(f"dry run: {len(pending)} number(s) or Service(s) would go off the air; run "
-                  "again with --apply")
+            print(_say(lang, f"dry run: {len(pending)} number(s) or Service(s) would go off the "
+                             "air; run again with --apply",
+                       f"essai à blanc : {len(pending)} numéro(s) ou Messaging Service(s) "
+                       "seraient débranchés ; relancez avec --apply"))
         elif pending:
             for change in pending:
                 offair.apply(client, change)
-            print(f"applied: {len(pending)} number(s) or Service(s) off the air; "
-                  "`connect --apply` puts them back")
+            print(_say(lang, f"applied: {len(pending)} number(s) or Service(s) off the air; "
+                             "`connect --apply` puts them back",
+                       f"fait : {len(pending)} numéro(s) ou Messaging Service(s) débranché(s) ; "
+                       "`connect --apply` les rebranche"))
         else:
-            print("every number is already off the air")
+            print(_say(lang, "every number is already off the air",
+                       "tous les numéros sont déjà débranchés"))
     except OSError as exc:
         raise OpsError(f"Twilio API unreachable: {type(exc).__name__}") from None
     refused = [c for c in changes if c.refused]
     return 1 if refused or any(c.sid is None for c in changes) else 0
 
 
-def _air_status(args: argparse.Namespace, aws: Aws, stack: Stack) -> str:
+def _air_status(args: argparse.Namespace, aws: Aws, stack: Stack, lang: str = "en") -> str:
     """'numbers: on the air' / 'OFF THE AIR' (level 2), read from Twilio; never fails."""
     try:
         client = _client(args, aws, stack)
@@ -343,15 +373,21 @@ def _air_status(args: argparse.Namespace, aws: Aws, stack: Stack) -> str:
         found = {n: offair.find_number(client, n) for n in numbers}
         services = [s for s in offair.services_holding(client, numbers) if s.governs]
     except (OpsError, TwilioException, OSError, ClientError, BotoCoreError) as exc:
-        return f"numbers: unknown (Twilio not read: {type(exc).__name__})"
+        return _say(lang, f"numbers: unknown (Twilio not read: {type(exc).__name__})",
+                    f"numéros : état inconnu (Twilio n'a pas pu être lu : {type(exc).__name__})")
     off = [n for n, r in found.items() if r is not None and offair.is_off_air(r)]
     off += [f"{s.name} (Messaging Service)" for s in services
             if not getattr(s.resource, offair.INBOUND_URL, "")]
     owned = sum(1 for r in found.values() if r is not None)
     if not off:
-        return f"numbers: on the air ({owned} number(s) reach this stack)"
-    return (f"numbers: OFF THE AIR, {len(off)} of {owned + len(services)} ({', '.join(off)}): "
-            "Twilio bills no inbound SMS for them; `connect --apply` puts them back")
+        return _say(lang, f"numbers: on the air ({owned} number(s) reach this stack)",
+                    f"numéros : branchés ({owned} numéro(s) arrivent sur cette pile)")
+    which = f"{len(off)} of {owned + len(services)} ({', '.join(off)})"
+    which_fr = f"{len(off)} sur {owned + len(services)} ({', '.join(off)})"
+    return _say(lang, f"numbers: OFF THE AIR, {which}: Twilio bills no inbound SMS for them; "
+                      "`connect --apply` puts them back",
+                f"numéros : DÉBRANCHÉS, {which_fr} : Twilio ne facture aucun SMS reçu sur "
+                "eux ; `connect --apply` les rebranche")
 
 
 def _trigger_sets(args: argparse.Namespace, stack: Stack
@@ -405,7 +441,7 @@ def run_preflight(args: argparse.Namespace, aws: Aws, stack: Stack, now: float) 
         else 'make ops ARGS="connect --apply"',
         wanted_triggers=lambda: _trigger_sets(trigger_args, stack),
         reject_url=lambda: _reject_url(args, stack)))
-    print("\n".join(preflight.render(checks)))
+    print("\n".join(preflight.render(checks, _lang(args))))
     return 1 if any(c.status == preflight.FAIL for c in checks) else 0
 
 

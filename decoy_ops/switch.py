@@ -10,10 +10,16 @@ from decoy.controls import turn_kill_switch as turn
 __all__ = ["explain", "is_on", "read", "turn"]
 
 
-def explain(value: str | None) -> str:
+def explain(value: str | None, lang: str = "en") -> str:
+    """The switch's state in a sentence (French: the caller applies the typography)."""
+    fr = lang == "fr"
     if value is None:
-        return "ON (parameter missing: the functions fail closed and send nothing)"
+        return ("ACTIF (paramètre absent : par sécurité, les fonctions n'envoient rien)" if fr
+                else "ON (parameter missing: the functions fail closed and send nothing)")
     if is_on(value):
-        return ("ON: no reply is scheduled and no pending reply is sent (pending ones are "
+        return ("ACTIF : aucune réponse n'est prévue et aucune réponse en attente n'est "
+                "envoyée (celles en attente sont abandonnées à leur heure)" if fr else
+                "ON: no reply is scheduled and no pending reply is sent (pending ones are "
                 "dropped when they fire)")
-    return "off: replies are scheduled and sent normally"
+    return ("inactif : les réponses sont prévues et envoyées normalement" if fr else
+            "off: replies are scheduled and sent normally")

@@ -97,6 +97,10 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setenv(key, value)
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     monkeypatch.delenv("CAMPAIGNS_FILE", raising=False)
+    # An English terminal unless a test says otherwise: decoy_ops speaks the locale's language.
+    for key in ("LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("LANG", "C.UTF-8")
     _reset_caches()
     yield
     _reset_caches()

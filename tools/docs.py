@@ -188,11 +188,13 @@ SIMULATOR = [".venv/bin/python -m decoy_local.simulator sms +33612345678 --count
 OPS = [".venv/bin/python -m decoy_ops connect +33939000001 --apply --local",
        ".venv/bin/python -m decoy_ops stats --local",
        ".venv/bin/python -m decoy_ops stats --lang fr --local",
-       ".venv/bin/python -m decoy_ops kill-switch on --local"]
+       ".venv/bin/python -m decoy_ops kill-switch on --local",
+       ".venv/bin/python -m decoy_ops kill-switch status --lang fr --local"]
 
 # A fresh local stack is "broken" as a first deploy is before `connect --apply`: preflight
-# says what is left (exit 1), then passes.
+# says what is left (exit 1), in English then French (`--lang fr`), then passes.
 PREFLIGHT = [".venv/bin/python -m decoy_ops preflight --local",
+             ".venv/bin/python -m decoy_ops preflight --lang fr --local",
              ".venv/bin/python -m decoy_ops connect --apply --local",
              ".venv/bin/python -m decoy_ops preflight --local"]
 

@@ -248,3 +248,20 @@ def test_with_dynamodb_failing_the_order_is_still_queued(
     assert response["statusCode"] == 200
     assert [i["kind"] for i in schedule_inputs(aws)] == ["off_air"]
     assert telemetry.metrics()["OffAirRequested"] == 1
+
+
+def test_connect_and_off_air_summaries_speak_french(stack, ops, twilio):
+    status, out, _ = ops("off-air", "--lang", "fr")
+    assert status == 0
+    assert out.splitlines()[-1] == ("essai à blanc\u202f: 7 numéro(s) ou Messaging Service(s) "
+                                    "seraient débranchés\u202f; relancez avec --apply")
+    assert ops("off-air", "--apply", "--lang", "fr")[1].splitlines()[-1] == (
+        "fait\u202f: 7 numéro(s) ou Messaging Service(s) débranché(s)\u202f; `connect --apply` "
+        "les rebranche")
+    assert ops("off-air", "--apply", "--lang", "fr")[1].endswith(
+        "tous les numéros sont déjà débranchés\n")
+
+    status, out, _ = ops("connect", "--apply", "--lang", "fr")
+    assert status == 0
+    assert "fait\u202f: 7 numéro(s) dirigé(s) vers cette pile (7 rebranché(s)), 5 alerte(s) de " \
+           "dépense modifiée(s)" in out

@@ -343,3 +343,31 @@ def test_connect_leaves_other_usage_triggers_of_the_account_alone(stack, ops, tr
     ops("connect", DECOY, "--apply")
     assert triggers.trigger(theirs)["trigger_value"] == "50"
     assert len(triggers.triggers()) == 6  # theirs + 3 level-1 + 2 level-2
+
+
+def test_kill_switch_speaks_french_with_lang_or_a_french_terminal(aws, ops, monkeypatch):
+    name = ["--kill-switch-parameter", aws.env["KILL_SWITCH_PARAMETER"]]
+    parameter = aws.env["KILL_SWITCH_PARAMETER"]
+
+    status, on, _ = ops("kill-switch", "on", *name, "--lang", "fr")
+    assert status == 0
+    assert on.splitlines() == [
+        f"coupe-circuit {parameter}\u202f: ACTIF\u202f: aucune réponse n'est prévue et aucune "
+        "réponse en attente n'est envoyée (celles en attente sont abandonnées à leur heure)",
+        "  les messages et appels entrants en tiennent compte en 30 s (la valeur par défaut) "
+        "au plus (chaque fonction qui les reçoit garde l'état en mémoire ce temps-là)\u202f; une "
+        "réponse sur le point de partir le vérifie à chaque fois"]
+
+    monkeypatch.setenv("LANG", "fr_FR.UTF-8")  # no --lang: the terminal's locale
+    status, off, _ = ops("kill-switch", "off", *name)
+    assert status == 0
+    assert off == (f"coupe-circuit {parameter}\u202f: inactif\u202f: les réponses sont prévues "
+                   "et envoyées normalement\n")
+    _, shown, _ = ops("kill-switch", "status", *name)
+    assert shown.splitlines()[0] == off.rstrip("\n")
+    assert shown.splitlines()[1].startswith("numéros\u202f: ")
+    assert not re.search(r"[ \u00a0][:;!?]", on + off + shown)
+
+    monkeypatch.setenv("LC_ALL", "fr_FR.UTF-8")
+    assert ops("kill-switch", "status", *name, "--lang", "en")[1].startswith(
+        f"kill switch {parameter}: off: replies are scheduled")

@@ -4,6 +4,7 @@ gives its ✗ line (and only the checks that depend on it are skipped)."""
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 from typing import Any
 
@@ -12,7 +13,7 @@ import pytest
 import responses
 from botocore.exceptions import EndpointConnectionError, NoCredentialsError
 from botocore.stub import Stubber
-from conftest import REGION, campaign_entry
+from conftest import REGION, ROOT, campaign_entry
 from twilio_fakes import ACCOUNT_SID, AUTH_TOKEN, FakeTwilioApi
 
 from decoy import offair
@@ -286,6 +287,62 @@ def test_each_broken_thing_gives_its_line(world, what, expected):
     assert len(found) == 1, found
     assert found[0].startswith(expected), found[0]
 
+
+
+GLOSSARY = json.loads((ROOT / "docs" / "glossary.json").read_text(encoding="utf-8"))
+AVOID_FR = [w for t in GLOSSARY["terms"] for w in t["avoid_fr"]]
+
+
+def assert_plain_french(line: str) -> None:
+    """Typography (no break before : ; ! ?) and the glossary's words."""
+    assert not re.search(r"[ \u00a0][:;!?]", line), line
+    for word in AVOID_FR:
+        assert not re.search(rf"\b{re.escape(word)}\b", line, re.IGNORECASE), (word, line)
+
+
+def test_a_healthy_deployment_reads_in_french(world):
+    rendered = preflight.render(preflight.run(world.setup), "fr")
+
+    assert "✓ numéros dirigés vers cette pile\u202f: 2 numéro(s)\u202f: messages et appels " \
+           "arrivent sur cette pile" in rendered
+    assert "✓ alertes de dépense\u202f: 5 alerte(s) de dépense quotidienne(s) en place\u202f: " \
+           "au-delà des budgets, le coupe-circuit, puis les numéros débranchés" in rendered
+    assert "– secret TwilioSharedKeyParameter\u202f: /decoy/twilio/shared-key absent\u202f: " \
+           "cette option n'est pas utilisée" in rendered
+    assert rendered[-1] == f"les {len(rendered) - 2} vérifications sont bonnes, 1 non faite(s)"
+    for line in rendered:
+        assert_plain_french(line)
+
+
+@pytest.mark.parametrize("what", sorted({
+    "python", "cli", "region", "credentials", "scheduler", "secret", "plain-secret",
+    "concurrency", "campaigns", "placeholder", "trial", "token", "not-owned", "no-voice",
+    "service", "geo", "webhook", "retired", "trigger", "fired", "no-bin", "no-fallback",
+    "off-air", "kill", "alarm"}))
+def test_each_broken_thing_says_what_to_do_in_french(world, what):
+    checks = preflight.run(_break(world, what))
+
+    for check in checks:  # every line has its French, the skipped ones too
+        assert check.status == preflight.OK or check.fr, check
+    for line in preflight.render(checks, "fr"):
+        assert_plain_french(line)
+
+
+def test_a_broken_setup_in_french_keeps_commands_and_console_paths(world):
+    rendered = preflight.render(preflight.run(_break(world, "webhook")), "fr")
+    assert ("✗ numéros dirigés vers cette pile\u202f: +33939123456 pas encore\u202f: "
+            "`make ops ARGS=\"connect --apply\"`") in rendered
+    assert rendered[-1].startswith("1 à corriger, ")
+
+    geo = preflight.render(preflight.run(_break(world, "geo")), "fr")
+    assert ("✗ autorisations géographiques SMS\u202f: SMS non autorisés vers BE\u202f: les "
+            "réponses y échouent (21408)\u202f; autorisez-les dans Console > Messaging > "
+            "Settings > Geo permissions") in geo
+
+    offline = preflight.render(preflight.run(_break(world, "credentials")), "fr")
+    assert "– compte Twilio\u202f: il faut les secrets Twilio" in offline
+    assert "✗ identifiants AWS\u202f: aucun qui fonctionne (NoCredentialsError)\u202f: " \
+           "`aws configure` ou `aws sso login`, puis relancez" in offline
 
 def test_without_aws_credentials_the_aws_checks_are_skipped_not_guessed(world):
     checks = lines(_break(world, "credentials"))
