@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from decoy.offair import SMS_URL, VOICE_URL
 from decoy_ops.stack import OpsError
 
-# Field names of Twilio's IncomingPhoneNumber resource (and of its update() arguments).
-SMS_URL, VOICE_URL = "sms_url", "voice_url"
+# Numbers are planned, found and changed by decoy.offair (one module for both directions:
+# connect puts them on this stack, off-air takes them off the air).
 
 
 def wanted_settings(sms_url: str, voice_url: str, reject_url: str = "") -> dict[str, str]:
@@ -29,35 +30,6 @@ def wanted_settings(sms_url: str, voice_url: str, reject_url: str = "") -> dict[
     return wanted
 
 
-@dataclass(frozen=True)
-class Plan:
-    """The changes one number needs; `sid` is None when the account does not own the number."""
-
-    number: str
-    sid: str | None
-    changes: dict[str, tuple[str, str]] = field(default_factory=dict)  # field: (now, wanted)
-
-
-def plan_for(resource: Any | None, number: str, wanted: dict[str, str]) -> Plan:
-    """Compare a number's current settings with the wanted ones (pure, no API call)."""
-    if resource is None:
-        return Plan(number, None)
-    changes = {name: (getattr(resource, name) or "", value) for name, value in wanted.items()
-               if (getattr(resource, name) or "") != value}
-    return Plan(number, resource.sid, changes)
-
-
-def find_number(client: Any, number: str) -> Any | None:
-    """The account's IncomingPhoneNumber for `number` (Twilio's filter also matches parts)."""
-    found = client.incoming_phone_numbers.list(phone_number=number, limit=20)
-    return next((r for r in found if r.phone_number == number), None)
-
-
-def apply(client: Any, plan: Plan) -> None:
-    client.incoming_phone_numbers(plan.sid).update(
-        **{name: wanted for name, (_, wanted) in plan.changes.items()})
-
-
 def twilio_credentials(ssm: Any, account_sid_parameter: Callable[[], str],
                        auth_token_parameter: Callable[[], str]) -> tuple[str, str]:
     """TWILIO_ACCOUNT_SID/TWILIO_AUTH_TOKEN from the environment, else the stack's SSM secrets."""
@@ -72,17 +44,6 @@ def twilio_credentials(ssm: Any, account_sid_parameter: Callable[[], str],
         raise OpsError(f"SSM parameter(s) {', '.join(missing)} not found: put the Twilio "
                        "secrets there or set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN")
     return values[names[0]], values[names[1]]
-
-
-def describe(plan: Plan) -> list[str]:
-    """Lines telling the operator what is (or would be) changed for one number."""
-    if plan.sid is None:
-        return [f"{plan.number}: not a number of this Twilio account"]
-    if not plan.changes:
-        return [f"{plan.number} ({plan.sid}): already pointed at this stack"]
-    return [f"{plan.number} ({plan.sid}):"] + [
-        f"  {name}: {now or '(empty)'} -> {wanted or '(empty)'}"
-        for name, (now, wanted) in plan.changes.items()]
 
 
 # -- Twilio Usage Triggers: the second breaker, on Twilio's side ------------------------------

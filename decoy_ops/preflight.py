@@ -40,6 +40,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from decoy import offair
 from decoy.campaigns import Campaign, ConfigError, is_placeholder
 from decoy.outcomes import french_typography
 from decoy_ops import ROOT
@@ -720,24 +721,20 @@ def _twilio(setup: Setup, parameters: Mapping[str, str], secrets_ok: bool,
 
 def _retired(client: Any, campaigns: Sequence[Campaign]) -> dict[str, Any]:
     """The retired numbers the account still holds (None for one already released)."""
-    from decoy_ops import connect
-
-    return {entry.number: connect.find_number(client, entry.number)
+    return {entry.number: offair.find_number(client, entry.number)
             for campaign in campaigns for entry in campaign.numbers if not entry.active}
 
 
 def _numbers(client: Any, campaigns: Sequence[Campaign], setup: Setup,
              checks: list[Check]) -> dict[str, Any]:
     """One line per active number; the account's resources of those it owns."""
-    from decoy_ops import connect
-
     owned: dict[str, Any] = {}
     for campaign in campaigns:
         for entry in campaign.active_numbers:
             label = f"number {campaign.id}/{entry.label}"
             resource: list[Any] = []
             found = guarded(label, lambda n=entry.number, got=resource, name=label: (
-                got.append(connect.find_number(client, n)) or ok(name, "")))
+                got.append(offair.find_number(client, n)) or ok(name, "")))
             if found.status != OK:
                 checks.append(found)
                 continue

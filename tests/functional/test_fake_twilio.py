@@ -15,6 +15,7 @@ from requests.exceptions import ConnectTimeout, ReadTimeout
 from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.rest import Client
 
+from decoy import offair
 from decoy_local.fake_twilio import (
     APPLICATION_ERROR,
     DEMO_SMS_URL,
@@ -102,9 +103,9 @@ def test_the_ops_command_finds_and_repoints_a_number_the_fake_owns(fake):
     fake.own([DECOY, "+3228000003"])
     wanted = connect.wanted_settings("http://127.0.0.1:3000/sms", "http://127.0.0.1:3000/voice")
 
-    found = connect.find_number(client(fake), DECOY)
-    plan = connect.plan_for(found, DECOY, wanted)
-    connect.apply(client(fake), plan)
+    found = offair.find_number(client(fake), DECOY)
+    plan = offair.Change("number", DECOY, found.sid, offair.changes(found, wanted))
+    offair.apply(client(fake), plan)
 
     assert found.sid == number_sid(DECOY)
     assert set(plan.changes) == {"sms_url", "voice_url"}
@@ -113,13 +114,12 @@ def test_the_ops_command_finds_and_repoints_a_number_the_fake_owns(fake):
     assert numbers[DECOY]["voice_url"] == "http://127.0.0.1:3000/voice"
     assert numbers[DECOY]["friendly_name"] == DECOY
     assert numbers["+3228000003"]["sms_url"] == DEMO_SMS_URL
-    assert connect.plan_for(connect.find_number(client(fake), DECOY), DECOY,
-                            wanted).changes == {}
+    assert offair.changes(offair.find_number(client(fake), DECOY), wanted) == {}
 
 
 def test_a_number_the_account_does_not_own_is_not_listed(fake):
     fake.own([DECOY])
-    assert connect.find_number(client(fake), "+33939000009") is None
+    assert offair.find_number(client(fake), "+33939000009") is None
 
 
 def test_the_numbers_api_wants_the_accounts_credentials(fake):

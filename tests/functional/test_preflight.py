@@ -112,7 +112,8 @@ def point_at_stack(numbers: tuple[str, ...]) -> Any:
     client = twilio_client(ACCOUNT_SID, AUTH_TOKEN, None)
     wanted = connect.wanted_settings(OUTPUTS["SmsWebhookUrl"], OUTPUTS["VoiceWebhookUrl"], BIN)
     for n in numbers:
-        connect.apply(client, connect.plan_for(connect.find_number(client, n), n, wanted))
+        found = offair.find_number(client, n)
+        offair.apply(client, offair.Change("number", n, found.sid, offair.changes(found, wanted)))
     return client
 
 
