@@ -107,14 +107,11 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _reset_caches() -> None:
-    from aws_lambda_powertools.utilities import parameters
-
     from decoy import outbound, runtime
 
     runtime.get.cache_clear()
     outbound.twilio_client.cache_clear()
     outbound._send_once.cache_clear()
-    parameters.clear_caches()
     for module in ("receiver.app", "sender.app"):
         app = sys.modules.get(module)
         if app is not None:

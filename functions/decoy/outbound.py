@@ -18,13 +18,13 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyAlreadyInProgressError,
     IdempotencyPersistenceLayerError,
 )
-from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
 from botocore.exceptions import BotoCoreError, ClientError
 
 from decoy import optout, shield
 from decoy.campaigns import REPLY, Campaign
 from decoy.observability import count, logger, set_campaign
 from decoy.outcomes import Metric, Outcome, send_error_metric
+from decoy.parameters import ParameterError
 from decoy.phone import mask
 from decoy.runtime import Runtime, Secrets
 from decoy.schedule import ReplyOrder
@@ -249,7 +249,7 @@ def _deliver(campaign: Campaign, order: ReplyOrder, rt: Runtime, secrets: Secret
     try:
         if rt.kill_switch_on(max_age=0, fail_closed=False):
             return {"outcome": Outcome.KillSwitch}
-    except GetParameterError:
+    except ParameterError:
         raise TransientSendError("kill switch unreadable") from None  # never a silent drop
     # A STOP that DynamoDB could not record waits in Scheduler; unsure = raise, never send.
     # The marker first, DynamoDB second: the queued STOP is recorded in DynamoDB *before* its

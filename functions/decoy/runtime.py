@@ -8,14 +8,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
-from aws_lambda_powertools.utilities.parameters import SSMProvider
-from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
 
 from decoy import clock
 from decoy.campaigns import Campaigns, load_campaigns
 from decoy.observability import logger
+from decoy.parameters import ParameterError, ParameterStore
 from decoy.settings import Settings
 from decoy.shield import ShieldMemory
 
@@ -46,56 +44,44 @@ class Runtime:
     campaigns: Campaigns
     dynamodb: Any
     scheduler: Any
-    ssm: SSMProvider
+    ssm: ParameterStore
     memory: ShieldMemory = field(default_factory=ShieldMemory)  # the shield's, per container
     shared_key_absent_until: float = 0.0  # epoch: the optional SharedKey is known absent
 
     def secrets(self, *, shared_key: bool = True) -> Secrets:
-        """The three secrets (and the optional SharedKey), or GetParameterError whatever way
-        SSM failed. One GetParameters call, then powertools' cache; an absent SharedKey
-        parameter means the option is off, remembered as long as the cache lasts.
+        """The three secrets (and the optional SharedKey), or ParameterError whatever way
+        SSM failed. One GetParameters call, then the cache; an absent SharedKey parameter
+        means the option is off, remembered as long as the cache lasts.
         shared_key=False: the caller checks no webhook (the sender), do not read it."""
         s, now = self.settings, clock.now()
         required = (s.account_sid_parameter, s.auth_token_parameter, s.hash_key_parameter)
         optional = s.shared_key_parameter if shared_key and now >= self.shared_key_absent_until \
             else None
-        names: dict[str, dict] = {name: {} for name in (*required, optional) if name}
-        try:
-            # raise_on_error=False: SSM lists an absent name under InvalidParameters, which
-            # powertools would otherwise raise for the whole batch (the optional one too).
-            values = self.ssm.get_parameters_by_name(names, decrypt=True,
-                                                     max_age=SECRETS_MAX_AGE,
-                                                     raise_on_error=False)
-            failed = values.get("_errors") or []
-            if any(name in failed for name in required):
-                raise KeyError("secret parameter missing")
-            if optional and optional not in values:
-                self.shared_key_absent_until = now + SECRETS_MAX_AGE
-            return Secrets(
-                account_sid=str(values[s.account_sid_parameter]),
-                auth_token=str(values[s.auth_token_parameter]),
-                hash_key=str(values[s.hash_key_parameter]).encode("utf-8"),
-                shared_key=str(values[optional]) if optional in values else None,
-            )
-        # powertools lets throttling through as ClientError and answers an SSM
-        # InternalServerError with no value at all (KeyError here).
-        except (ClientError, BotoCoreError, KeyError) as exc:
-            raise GetParameterError(f"secrets unavailable: {type(exc).__name__}") from None
+        names = [name for name in (*required, optional) if name]
+        values = self.ssm.get_many(names, max_age=SECRETS_MAX_AGE, decrypt=True)
+        if any(name not in values for name in required):
+            raise ParameterError("secrets unavailable: a secret parameter is missing")
+        if optional and optional not in values:
+            self.shared_key_absent_until = now + SECRETS_MAX_AGE
+        return Secrets(
+            account_sid=values[s.account_sid_parameter],
+            auth_token=values[s.auth_token_parameter],
+            hash_key=values[s.hash_key_parameter].encode("utf-8"),
+            shared_key=values[optional] if optional and optional in values else None,
+        )
 
     def kill_switch_on(self, max_age: int | None = None, *, fail_closed: bool = True) -> bool:
         """True when the operator stopped everything, or when we cannot tell (fail closed);
-        with fail_closed=False an unreadable switch raises GetParameterError instead."""
+        with fail_closed=False an unreadable switch raises ParameterError instead."""
         age = self.settings.kill_switch_cache_seconds if max_age is None else max_age
         try:
-            # powertools serves any unexpired cached value whatever max_age says: 0 must fetch.
-            value = self.ssm.get(self.settings.kill_switch_parameter, max_age=age,
-                                 force_fetch=age == 0)
-        except GetParameterError:
+            value = self.ssm.get(self.settings.kill_switch_parameter, max_age=age)
+        except ParameterError:
             if not fail_closed:
                 raise
             logger.warning("kill switch unreadable, failing closed")
             return True
-        return str(value).strip().lower() in KILL_SWITCH_ON
+        return value.strip().lower() in KILL_SWITCH_ON
 
 
 def aws_client(service: str) -> Any:
@@ -118,5 +104,5 @@ def get() -> Runtime:
         campaigns=campaigns,
         dynamodb=aws_client("dynamodb"),
         scheduler=aws_client("scheduler"),
-        ssm=SSMProvider(boto3_client=aws_client("ssm")),
+        ssm=ParameterStore(aws_client("ssm")),
     )

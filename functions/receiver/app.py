@@ -5,11 +5,10 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
-
 from decoy import clock, inbound, runtime, webhook
 from decoy.observability import count, logger, observed
 from decoy.outcomes import Metric
+from decoy.parameters import ParameterError
 from decoy.settings import ScheduleTarget, public_webhook_base_url
 
 
@@ -35,7 +34,7 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         twiml = inbound.answer(request, runtime.get(), schedule_target(), clock.now())
     except webhook.Rejected as rejected:  # counted by inbound (ForgedSignature, UnknownNumber)
         return _rejected(rejected)
-    except GetParameterError:
+    except ParameterError:
         count(Metric.SecretsUnavailable)
         logger.error("secrets unavailable, webhook not verified")
         return webhook.rejection_response(webhook.Rejected(503, "temporarily unavailable"))

@@ -5,11 +5,10 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
-
 from decoy import clock, offair, optout, outbound, runtime
 from decoy.observability import count, logger, observed
 from decoy.outcomes import Metric, Outcome
+from decoy.parameters import ParameterError
 from decoy.schedule import ReplyOrder
 from decoy.settings import Delivery
 
@@ -43,7 +42,7 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     rt = runtime.get()
     try:
         secrets = rt.secrets(shared_key=False)  # it checks no webhook signature
-    except GetParameterError:
+    except ParameterError:
         # Nothing sent yet: raising lets Lambda's async retries try again, then the DLQ.
         logger.error("secrets unavailable, reply left to the retries")
         count(Metric.SendRetried)
@@ -57,7 +56,7 @@ def _off_air(event: dict[str, Any]) -> dict[str, Any]:
     rt = runtime.get()
     try:
         secrets = rt.secrets(shared_key=False)
-    except GetParameterError:
+    except ParameterError:
         count(Metric.OffAirFailed)
         logger.error("secrets unavailable, numbers NOT taken off the air",
                      extra={"by_hand": offair.BY_HAND})

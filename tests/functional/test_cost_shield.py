@@ -82,9 +82,22 @@ def test_warm_receiver_sees_the_kill_switch_once_its_cache_expires(aws, sms):
     sms(SENDERS[0])
     kill_switch(aws, "on")
     sms(SENDERS[1])  # within KillSwitchCacheSeconds: the cached "off" still holds
-    runtime.get().ssm.clear_cache()  # the cache expiring (powertools times it on the wall clock)
+    runtime.get().ssm.clear_cache()  # the cache expiring
 
     sms(SENDERS[2])
+
+    assert len(schedules(aws)) == 2
+
+
+def test_warm_receiver_reads_the_kill_switch_again_when_the_clock_passes_its_cache(aws, sms, at):
+    cache = runtime.get().settings.kill_switch_cache_seconds
+    sms(SENDERS[0])  # reads "off" at NOW
+    kill_switch(aws, "on")
+    at(NOW + cache - 1)
+    sms(SENDERS[1])  # the cached "off" still holds
+    at(NOW + cache)
+
+    sms(SENDERS[2])  # read again: "on"
 
     assert len(schedules(aws)) == 2
 

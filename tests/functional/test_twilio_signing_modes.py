@@ -209,11 +209,11 @@ def test_a_shared_key_stored_later_is_seen_once_the_absence_expires(aws, at):
 
 
 def test_a_missing_required_secret_is_still_unavailable(aws):
-    from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
+    from decoy.parameters import ParameterError
 
     aws.ssm.delete_parameter(Name=aws.env["TWILIO_AUTH_TOKEN_PARAMETER"])
 
-    with pytest.raises(GetParameterError):
+    with pytest.raises(ParameterError):
         runtime.get().secrets()
 
 
