@@ -8,9 +8,8 @@ import os
 import re
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from decoy.kit_config import Kit, parse_kit, parse_kit_texts
 from decoy.phone import is_e164
@@ -84,16 +83,14 @@ def is_placeholder(number: str) -> bool:
     return number in PLACEHOLDER_NUMBERS or bool(_DRAMA_RANGE.fullmatch(number))
 
 
-@dataclass(frozen=True)
-class ReplyFrom:
+class ReplyFrom(NamedTuple):
     """Who the reply comes from: the decoy number, a Messaging Service or a sender ID."""
 
     kind: str  # "number" | "messaging_service" | "alphanumeric"
     value: str | None = None
 
 
-@dataclass(frozen=True)
-class Voicemail:
+class Voicemail(NamedTuple):
     """What a caller hears: a spoken greeting (<Say>) or a recording (<Play>)."""
 
     say: str | None
@@ -103,8 +100,7 @@ class Voicemail:
     listen_seconds: int
 
 
-@dataclass(frozen=True)
-class DecoyNumber:
+class DecoyNumber(NamedTuple):
     """One number of a campaign's pool: the label says where its cards went (a venue)."""
 
     number: str
@@ -116,8 +112,7 @@ class DecoyNumber:
         return self.status == ACTIVE
 
 
-@dataclass(frozen=True)
-class DelayWindow:
+class DelayWindow(NamedTuple):
     """The reply goes out at a moment between min and max seconds after receipt."""
 
     min_seconds: int
@@ -131,8 +126,7 @@ class DelayWindow:
         return self.min_seconds + draw % span
 
 
-@dataclass(frozen=True)
-class Campaign:
+class Campaign(NamedTuple):
     """One campaign of the versioned file: its numbers, texts, sender and quotas."""
 
     id: str
@@ -169,7 +163,7 @@ class Campaign:
 
     def limits(self, base: Limits) -> Limits:
         """The global limits with this campaign's own quota overrides applied."""
-        limits = replace(base, **dict(self.quotas))
+        limits = base._replace(**dict(self.quotas))
         if limits.replies_per_sender > limits.max_messages_per_sender:
             raise ConfigError(
                 f"campaign '{self.id}': field 'quotas.replies_per_sender' "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -52,8 +52,7 @@ def is_help(body: str, opt_out_type: str = "") -> bool:
     return opt_out_type.strip().upper() == "HELP" or _keyword(body) in HELP_WORDS
 
 
-@dataclass(frozen=True)
-class Inbound:
+class Inbound(NamedTuple):
     """The parts of a webhook the decision needs (never the message body)."""
 
     campaign: Campaign
@@ -84,7 +83,7 @@ def answer(webhook: Webhook, rt: Runtime, target: ScheduleTarget, now: float) ->
         opt_out(inbound, rt, target, secrets.hash_key, now)
         return twiml.EMPTY
     if inbound.campaign.help_reply and is_help(body, opt_out_type):
-        inbound = replace(inbound, text=HELP)  # the campaign opted in to a help text
+        inbound = inbound._replace(text=HELP)  # the campaign opted in to a help text
     consider_reply(inbound, rt, target, secrets.hash_key, now)
     return twiml.EMPTY
 

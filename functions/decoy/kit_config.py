@@ -10,9 +10,8 @@ from __future__ import annotations
 import re
 import string
 from collections.abc import Mapping
-from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any
+from typing import Any, NamedTuple
 
 from decoy.settings import ConfigError
 
@@ -45,16 +44,14 @@ MAX_HELPLINES = 4
 _HELPLINE_NUMBER = re.compile(r"\+?[0-9][0-9 ]{1,18}\Z")
 
 
-@dataclass(frozen=True)
-class Helpline:
+class Helpline(NamedTuple):
     """A helpline the staff sheet lists: its name and number as dialled locally."""
 
     name: str
     number: str  # as dialled in the campaign's country: "3919", "112", "0800 30 030"
 
 
-@dataclass(frozen=True)
-class Kit:
+class Kit(NamedTuple):
     """A campaign's kit texts, resolved: its language's defaults with its own overrides."""
 
     texts: Mapping[str, Any]

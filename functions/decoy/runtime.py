@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import boto3
 from botocore.config import Config
@@ -26,8 +25,7 @@ SECRETS_MAX_AGE = 900
 KILL_SWITCH_ON = {"on", "true", "1", "yes"}
 
 
-@dataclass(frozen=True)
-class Secrets:
+class Secrets(NamedTuple):
     """The SSM secrets one invocation needs (never logged)."""
 
     account_sid: str
@@ -36,17 +34,18 @@ class Secrets:
     shared_key: str | None = None  # Twilio webhook SharedKey secret, when the option is on
 
 
-@dataclass
 class Runtime:
     """What a warm container keeps between invocations."""
 
-    settings: Settings
-    campaigns: Campaigns
-    dynamodb: Any
-    scheduler: Any
-    ssm: ParameterStore
-    memory: ShieldMemory = field(default_factory=ShieldMemory)  # the shield's, per container
-    shared_key_absent_until: float = 0.0  # epoch: the optional SharedKey is known absent
+    def __init__(self, settings: Settings, campaigns: Campaigns, dynamodb: Any, scheduler: Any,
+                 ssm: ParameterStore) -> None:
+        self.settings = settings
+        self.campaigns = campaigns
+        self.dynamodb = dynamodb
+        self.scheduler = scheduler
+        self.ssm = ssm
+        self.memory = ShieldMemory()  # the shield's, per container
+        self.shared_key_absent_until = 0.0  # epoch: the optional SharedKey is known absent
 
     def secrets(self, *, shared_key: bool = True) -> Secrets:
         """The three secrets (and the optional SharedKey), or ParameterError whatever way

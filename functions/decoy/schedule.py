@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from botocore.exceptions import ClientError
 
@@ -33,8 +32,7 @@ def schedule_name(sid: str) -> str:
     return name
 
 
-@dataclass(frozen=True)
-class ReplyOrder:
+class ReplyOrder(NamedTuple):
     """The schedule's Input: what the sender needs to send one reply, and nothing else."""
 
     campaign: str
@@ -48,7 +46,7 @@ class ReplyOrder:
     number: str = ""
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), separators=(",", ":"))
+        return json.dumps(self._asdict(), separators=(",", ":"))
 
     @classmethod
     def from_event(cls, event: Any) -> ReplyOrder:

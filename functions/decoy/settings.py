@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
 _CALLING_CODE = re.compile(r"[1-9]\d{0,2}\Z")
@@ -67,8 +67,7 @@ def public_webhook_base_url(env: Mapping[str, str] | None = None) -> str | None:
     return url
 
 
-@dataclass(frozen=True)
-class Limits:
+class Limits(NamedTuple):
     """The cost shield: per-sender quota and the global daily budget."""
 
     max_messages_per_sender: int
@@ -79,8 +78,7 @@ class Limits:
     opt_out_seconds: int
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(NamedTuple):
     """What both functions need."""
 
     table_name: str
@@ -126,8 +124,7 @@ class Settings:
         )
 
 
-@dataclass(frozen=True)
-class ScheduleTarget:
+class ScheduleTarget(NamedTuple):
     """Where the receiver points each one-time schedule (receiver only)."""
 
     group_name: str
@@ -152,8 +149,7 @@ class ScheduleTarget:
         )
 
 
-@dataclass(frozen=True)
-class Delivery:
+class Delivery(NamedTuple):
     """How the sender reaches Twilio (sender only)."""
 
     status_callback_url: str | None

@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass, field
 from enum import Enum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -41,8 +40,7 @@ class Verdict(Enum):
     CALLS_SPENT = "calls_spent"  # today's answered-call allowance is spent: nothing written
 
 
-@dataclass(frozen=True)
-class Decision:
+class Decision(NamedTuple):
     """What the one conditional write decided for one inbound message."""
 
     verdict: Verdict
@@ -369,14 +367,14 @@ class LiveSenders(BlockedSenders):
         return self.blocked(key, now)
 
 
-@dataclass
 class ShieldMemory:
     """What one warm container knows, saving DynamoDB calls; never needed to be right."""
 
-    blocked: BlockedSenders = field(default_factory=BlockedSenders)
-    live: LiveSenders = field(default_factory=LiveSenders)
-    budget_spent_until: float = 0.0  # epoch: the daily reply budget is known spent until then
-    calls_spent_until: float = 0.0  # epoch: today's answered-call allowance is known spent
+    def __init__(self) -> None:
+        self.blocked = BlockedSenders()
+        self.live = LiveSenders()
+        self.budget_spent_until = 0.0  # epoch: the daily reply budget is known spent until then
+        self.calls_spent_until = 0.0  # epoch: today's answered-call allowance is known spent
 
     def budget_spent(self, now: float) -> None:
         self.budget_spent_until = max(self.budget_spent_until, next_utc_midnight(now))

@@ -5,8 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import parse_qsl, quote, urlsplit
 
 from twilio.request_validator import RequestValidator, get_signature_algorithm
@@ -30,8 +29,7 @@ class Rejected(Exception):
         self.reason = reason
 
 
-@dataclass(frozen=True)
-class Webhook:
+class Webhook(NamedTuple):
     """A parsed Twilio webhook: route, form fields, signature and the URL Twilio called."""
 
     route: str
@@ -43,7 +41,12 @@ class Webhook:
     # signature. Twilio docs "Sign webhooks with shared keys" (Public Beta, 2026-09-07).
     signature_settings: str = ""
     # user:pass of a webhook URL with HTTP Basic credentials: a secret, kept out of repr/logs.
-    credentials: str = field(default="", repr=False)
+    credentials: str = ""
+
+    def __repr__(self) -> str:  # the credentials stay out of repr, hence out of logs
+        return (f"Webhook(route={self.route!r}, form={self.form!r}, query={self.query!r}, "
+                f"signature={self.signature!r}, url={self.url!r}, "
+                f"signature_settings={self.signature_settings!r})")
 
     def field(self, name: str) -> str:
         value = self.form.get(name, "")

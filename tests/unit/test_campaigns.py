@@ -379,7 +379,7 @@ def test_a_delay_window_must_end_before_the_sender_window():
     assert "shorter than quotas.sender_window_seconds (3600)" in error_for(raw)
     (campaign,) = parse_campaigns(document(changed(
         "delay_window", {"min_seconds": 1800, "max_seconds": 3600})))
-    short = Limits(**{**LIMITS.__dict__, "sender_window_seconds": 3000})
+    short = LIMITS._replace(sender_window_seconds=3000)
     with pytest.raises(ConfigError, match=r"field 'delay_window\.max_seconds' \(3600\) must be "
                                           r"shorter than the sender window \(3000 s\)"):
         campaign.limits(short)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
 
 from decoy.campaigns import DEFAULT_FILE, ReplyFrom, load_campaigns
@@ -21,7 +19,7 @@ CALLBACK = "https://abc123.execute-api.eu-west-3.amazonaws.com/status"
     (ReplyFrom("alphanumeric", "Info"), {"from_": "Info"}),
 ])
 def test_each_sender_identity_maps_to_its_twilio_parameter(reply_from, identity):
-    params = message_params(replace(FR, reply_from=reply_from), HARASSER, CALLBACK)
+    params = message_params(FR._replace(reply_from=reply_from), HARASSER, CALLBACK)
     assert params == {"to": HARASSER, "body": FR.reply,
                       "status_callback": f"{CALLBACK}?campaign=fr", **identity}
 
@@ -32,7 +30,7 @@ def test_no_status_callback_when_the_stack_gives_none():
 
 def test_help_order_sends_the_help_text_only_when_the_campaign_has_one():
     assert message_params(FR, HARASSER, None, "help")["body"] == FR.reply
-    helpful = replace(FR, help_reply="Numero automatique.")
+    helpful = FR._replace(help_reply="Numero automatique.")
     assert message_params(helpful, HARASSER, None, "help")["body"] == "Numero automatique."
 
 
