@@ -13,6 +13,7 @@ import argparse
 import os
 import random
 import statistics
+import sys
 import tempfile
 import threading
 import time
@@ -24,6 +25,10 @@ from typing import Any
 
 from bench import function_logs
 from bench.report import table, title
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT / "functions") not in sys.path:  # decoy.outcomes, when run as python -m bench
+    sys.path.insert(0, str(ROOT / "functions"))
 
 MESSAGES_PER_SENDER = 4
 MAX_SECONDS = 300  # hard stop for the sending loop, whatever --webhooks says

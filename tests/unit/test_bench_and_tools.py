@@ -54,3 +54,13 @@ def test_every_lock_is_up_to_date_as_the_installer_checks_it():
     install = tool("install")
     for lock in install.LOCKS:
         assert install.stale_pins(ROOT / lock) == [], lock
+
+
+@pytest.mark.parametrize("bench", ["flood", "throughput", "warm_path"])  # the entry points
+def test_a_bench_run_as_make_bench_runs_it_can_import_the_functions_package(bench):
+    # `python -m bench.<name>` from the repository: only the root is on sys.path, and the
+    # throughput bench once failed at its first `from decoy...` (inside main()).
+    env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")}
+    code = f"import bench.{bench}, decoy.outcomes, decoy_local.template"
+    subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, check=True, timeout=120,
+                   capture_output=True)
