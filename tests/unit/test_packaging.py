@@ -89,3 +89,25 @@ def test_function_artifact_holds_exactly_what_its_handler_needs(function, check,
         closed.bind(("127.0.0.1", 0))
         port = str(closed.getsockname()[1])
         assert run_in_artifact(function, site, check.replace("PORT", port)) == "ok"
+
+
+def test_shipped_bytecode_checks_our_sources_and_trusts_the_pinned_libraries(tmp_path):
+    # PEP 552 flags: 3 = checked hash (an edited .py in the Lambda console still wins),
+    # 1 = unchecked hash (the import skips reading and hashing the library's source).
+    for name in ("decoy/campaigns.py", "receiver/app.py", "somelib/core.py", "single.py"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("X = 1\n")
+    (tmp_path / "bin").mkdir()
+    subprocess.run(["make", "--no-print-directory", "-C", str(FUNCTIONS), "finish",  # noqa: S607
+                    f"DIR={tmp_path}", f"PYTHON_LAMBDA={sys.executable}"],
+                   check=True, capture_output=True)
+    tag = sys.implementation.cache_tag
+
+    def flags(module: str) -> int:
+        folder, _, stem = module.rpartition("/")
+        pyc = tmp_path / folder / "__pycache__" / f"{stem}.{tag}.pyc"
+        return int.from_bytes(pyc.read_bytes()[4:8], "little")
+
+    assert [flags(m) for m in ("decoy/campaigns", "receiver/app")] == [3, 3]
+    assert [flags(m) for m in ("somelib/core", "single")] == [1, 1]
+    assert not (tmp_path / "bin").exists()
