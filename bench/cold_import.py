@@ -125,7 +125,7 @@ def report(cases: list[Case], runs: int) -> list[list[object]]:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=25, help="interleaved runs per case")
+    parser.add_argument("--runs", type=int, default=41, help="interleaved runs per case")
     args = parser.parse_args(argv)
     rows = report(source_cases(), args.runs)
     artifact = artifact_cases()
