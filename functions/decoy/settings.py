@@ -46,7 +46,8 @@ def parse_calling_codes(raw: str, field: str) -> tuple[str, ...]:
 
 
 # scheme://host[:port][/path], no credentials, query or fragment: what Twilio is given.
-_BASE_URL = re.compile(r"https?://[A-Za-z0-9.-]+(?::[0-9]{1,5})?(?:/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*)?")
+# Patterns, not compiled: only used when the option is set (re caches them on first use).
+_BASE_URL = r"https?://[A-Za-z0-9.-]+(?::[0-9]{1,5})?(?:/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*)?"
 
 
 def public_webhook_base_url(env: Mapping[str, str] | None = None) -> str | None:
@@ -61,7 +62,7 @@ def public_webhook_base_url(env: Mapping[str, str] | None = None) -> str | None:
     if not raw:
         return None
     url = raw.rstrip("/")
-    if not _BASE_URL.fullmatch(url) or urlsplit(url).hostname is None:
+    if not re.fullmatch(_BASE_URL, url) or urlsplit(url).hostname is None:
         raise ConfigError(f"environment variable PUBLIC_WEBHOOK_BASE_URL={raw!r} must be "
                           "http(s)://host[:port][/path], without credentials, query or fragment")
     return url
@@ -181,10 +182,10 @@ def voice_reject_url(env: Mapping[str, str] | None = None) -> str:
     or "" (none configured)."""
     env = os.environ if env is None else env
     raw = env.get("VOICE_REJECT_URL", "").strip()
-    if raw and (not _REJECT_URL.fullmatch(raw) or urlsplit(raw).hostname is None):
+    if raw and (not re.fullmatch(_REJECT_URL, raw) or urlsplit(raw).hostname is None):
         raise ConfigError(f"environment variable VOICE_REJECT_URL={raw!r} must be an "
                           "http(s) URL without credentials or fragment (a TwiML Bin's URL)")
     return raw
 
 
-_REJECT_URL = re.compile(r"https?://[A-Za-z0-9.-]+(?::[0-9]{1,5})?(?:/[A-Za-z0-9._~!$&'()*+,;=:@%/?-]*)?")
+_REJECT_URL = r"https?://[A-Za-z0-9.-]+(?::[0-9]{1,5})?(?:/[A-Za-z0-9._~!$&'()*+,;=:@%/?-]*)?"
