@@ -17,6 +17,7 @@ from twilio.base.exceptions import TwilioException, TwilioRestException
 
 from decoy import clock, controls, offair
 from decoy.campaigns import load_campaigns
+from decoy.outcomes import NARROW_NBSP as NBSP  # between a number and its unit: 30 s
 from decoy.outcomes import french_typography
 from decoy_ops import ROOT, connect, local, stats, switch
 from decoy_ops.stack import OpsError, Stack, resolve, samconfig_defaults
@@ -196,9 +197,9 @@ def run_kill_switch(args: argparse.Namespace, aws: Aws, stack: Stack, now: float
     if args.action == "on":
         try:
             seconds = int(stack.parameter('KillSwitchCacheSeconds', '-'))
-            cache, cache_fr = f"{seconds} s", f"{seconds} s"
+            cache, cache_fr = f"{seconds} s", f"{seconds}{NBSP}s"
         except (OpsError, ValueError):
-            cache, cache_fr = "30 s by default", "30 s (la valeur par défaut)"
+            cache, cache_fr = "30 s by default", f"30{NBSP}s (la valeur par défaut)"
         print(_say(lang, f"  incoming messages and calls see it within {cache} (each receiver "
                          "keeps it that long); a reply about to leave checks it every time",
                    f"  les messages et appels entrants en tiennent compte en {cache_fr} au plus "
@@ -267,16 +268,29 @@ def _campaign_numbers(args: argparse.Namespace) -> list[str]:
     unknown = [n for n in numbers if campaigns.for_number(n) is None]
     if unknown:
         raise OpsError(f"{', '.join(unknown)}: not in campaigns.json, the receiver would "
-                       "answer 404; add a campaign first")
+                       "answer 404; add a campaign first",
+                       fr=f"{', '.join(unknown)} : absent(s) de campaigns.json, le récepteur "
+                       "répondrait 404 ; ajoutez d'abord une campagne")
     return numbers
+
+
+def _unreachable(exc: OSError) -> OpsError:
+    """requests' connection errors: wrong --twilio-api-base-url, offline."""
+    return OpsError(f"Twilio API unreachable: {type(exc).__name__}",
+                    fr=f"API Twilio injoignable : {type(exc).__name__}")
 
 
 NO_REJECT_BIN = ("no VoiceRejectUrl: a call our API cannot answer (throttled, failing) is "
                  "answered by Twilio's application error, billed; create the reject-busy "
                  "TwiML Bin (docs/deploy.md, \"Cap the money\") and set the parameter")
+NO_REJECT_BIN_FR = ("pas de VoiceRejectUrl : un appel auquel notre API ne peut pas répondre "
+                    "(limitée, en panne) reçoit l'erreur d'application de Twilio, facturée ; "
+                    "créez le TwiML Bin qui rejette en « occupé » (docs/deploy.md, « Cap the "
+                    "money ») et renseignez le paramètre")
 
 
 def run_connect(args: argparse.Namespace, aws: Aws, stack: Stack, now: float) -> int:
+    lang = _lang(args)
     numbers = _campaign_numbers(args)
     sms_url = resolve(args.sms_url, lambda: stack.output("SmsWebhookUrl", "--sms-url"))
     reject_url = _reject_url(args, stack)
@@ -286,23 +300,24 @@ def run_connect(args: argparse.Namespace, aws: Aws, stack: Stack, now: float) ->
     client = _client(args, aws, stack)
     trigger_sets = [] if args.no_usage_triggers else _trigger_sets(args, stack)
     if not reject_url:
-        print(f"warning: {NO_REJECT_BIN}")
+        print(_say(lang, f"warning: {NO_REJECT_BIN}", f"avertissement : {NO_REJECT_BIN_FR}"))
     try:
         # Where a Messaging Service governs a number's SMS, its inbound URL must be ours too
         # (and level 2 empties it): put back only a Service that holds this stack's numbers.
         changes = offair.plan(client, numbers, wanted,
                               {offair.INBOUND_URL: sms_url, "inbound_method": "POST"})
         for change in changes:
-            print("\n".join(offair.describe(change, "already pointed at this stack")))
+            print(_say(lang, "\n".join(offair.describe(change, "already pointed at this stack")),
+                       "\n".join(offair.describe(change, "déjà dirigé vers cette pile", "fr"))))
         pending = [c for c in changes if c.sid and c.changes and not c.refused]
         trigger_plans = [(plan, url) for triggers, url in trigger_sets for plan in
                          connect.plan_triggers(client.usage.triggers.list(limit=200),
                                                triggers, url)]
         for trigger_plan, url in trigger_plans:
-            print(connect.describe_trigger(trigger_plan, url))
+            print(_say(lang, connect.describe_trigger(trigger_plan, url),
+                       connect.describe_trigger(trigger_plan, url, "fr")))
         changing = [(t, url) for t, url in trigger_plans if t.action != "keep"]
         rearmed = [t for t, _ in changing if t.fired]
-        lang = _lang(args)
         if (pending or changing) and not args.apply:
             print(_say(lang, f"dry run: {len(pending)} number(s) and {len(changing)} usage "
                              "trigger(s) would change; run again with --apply",
@@ -322,28 +337,37 @@ def run_connect(args: argparse.Namespace, aws: Aws, stack: Stack, now: float) ->
                        + (f" ({back} rebranché(s))" if back else "")
                        + f", {len(changing)} alerte(s) de dépense modifiée(s)"))
         if rearmed:
-            print(f"re-armed {len(rearmed)} usage trigger(s) that had already fired (Twilio "
-                  "fires a trigger once per period): each fires again at once if today's "
-                  "usage is still over its threshold; to stay on the air today, raise it "
-                  "(--price-per-day, --off-air-price-per-day, ...)")
-    except OSError as exc:  # requests' connection errors: wrong --twilio-api-base-url, offline
-        raise OpsError(f"Twilio API unreachable: {type(exc).__name__}") from None
+            print(_say(lang, f"re-armed {len(rearmed)} usage trigger(s) that had already fired "
+                       "(Twilio fires a trigger once per period): each fires again at once if "
+                       "today's usage is still over its threshold; to stay on the air today, "
+                       "raise it (--price-per-day, --off-air-price-per-day, ...)",
+                       f"{len(rearmed)} alerte(s) de dépense déjà déclenchée(s) réarmée(s) "
+                       "(Twilio déclenche une alerte une fois par période) : chacune se "
+                       "redéclenche aussitôt si la consommation du jour dépasse encore son "
+                       "seuil ; pour rester branché aujourd'hui, relevez-le "
+                       "(--price-per-day, --off-air-price-per-day, ...)"))
+    except OSError as exc:
+        raise _unreachable(exc) from None
     return 1 if any(c.sid is None for c in changes) else 0
 
 
 def run_off_air(args: argparse.Namespace, aws: Aws, stack: Stack, now: float) -> int:
+    lang = _lang(args)
     numbers = _campaign_numbers(args)
     reject_url = _reject_url(args, stack)
     client = _client(args, aws, stack)
     if not reject_url:
-        print("warning: no VoiceRejectUrl: the numbers' voice URL is emptied, callers hear "
-              "the number is out of service (not billed)")
+        print(_say(lang, "warning: no VoiceRejectUrl: the numbers' voice URL is emptied, "
+                         "callers hear the number is out of service (not billed)",
+                   "avertissement : pas de VoiceRejectUrl : l'URL vocale des numéros est "
+                   "vidée, les appelants entendent que le numéro n'est pas en service (non "
+                   "facturé)"))
     try:
         changes = offair.plan_off_air(client, numbers, reject_url)
         for change in changes:
-            print("\n".join(offair.describe(change)))
+            print(_say(lang, "\n".join(offair.describe(change)), "\n".join(
+                offair.describe(change, "déjà débranché", "fr"))))
         pending = [c for c in changes if c.sid and c.changes and not c.refused]
-        lang = _lang(args)
         if pending and not args.apply:
             print(_say(lang, f"dry run: {len(pending)} number(s) or Service(s) would go off the "
                              "air; run again with --apply",
@@ -360,7 +384,7 @@ def run_off_air(args: argparse.Namespace, aws: Aws, stack: Stack, now: float) ->
             print(_say(lang, "every number is already off the air",
                        "tous les numéros sont déjà débranchés"))
     except OSError as exc:
-        raise OpsError(f"Twilio API unreachable: {type(exc).__name__}") from None
+        raise _unreachable(exc) from None
     refused = [c for c in changes if c.refused]
     return 1 if refused or any(c.sid is None for c in changes) else 0
 
@@ -468,13 +492,15 @@ def _wanted_triggers(args: argparse.Namespace, stack: Stack) -> tuple[list[conne
     ), usage_url
 
 
-def twilio_error(exc: TwilioException) -> str:
-    """One line, without the response body."""
+def twilio_error(exc: TwilioException, lang: str = "en") -> str:
+    """One line, without the response body (twilio-python's own reason stays as it is)."""
+    fr = lang == "fr"
+    api = "API Twilio" if fr else "Twilio API"
     if isinstance(exc, TwilioRestException):
-        return f"Twilio API: HTTP {exc.status}, error {exc.code}"
+        return f"{api}: HTTP {exc.status}, {'erreur' if fr else 'error'} {exc.code}"
     reason = exc.args[0] if exc.args else type(exc).__name__
     status = getattr(exc.args[1], "status_code", None) if len(exc.args) > 1 else None
-    return f"Twilio API: {reason}" + (f" (HTTP {status})" if status else "")
+    return f"{api}: {reason}" + (f" (HTTP {status})" if status else "")
 
 
 def _use_local(args: argparse.Namespace) -> tuple[str, Stack, Callable[[], float]]:
@@ -509,8 +535,15 @@ def main(argv: Sequence[str] | None = None, now: Callable[[], float] | None = No
             stack = Stack(args.stack_name, lambda: aws("cloudformation"))
         return args.run(args, aws, stack, (now or clock.now)())
     except TwilioException as exc:
-        print(f"error: {twilio_error(exc)}", file=sys.stderr)
+        lang = _lang(args)
+        print(_say(lang, f"error: {twilio_error(exc)}", f"erreur : {twilio_error(exc, lang)}"),
+              file=sys.stderr)
         return 1
     except (OpsError, ClientError, BotoCoreError) as exc:
-        print("error: " + " ".join(str(exc).split()), file=sys.stderr)
+        lang = _lang(args)
+        french = getattr(exc, "fr", "")
+        if lang == "fr" and french:
+            print(french_typography("erreur : " + " ".join(french.split())), file=sys.stderr)
+        else:
+            print("error: " + " ".join(str(exc).split()), file=sys.stderr)
         return 1

@@ -42,7 +42,10 @@ def twilio_credentials(ssm: Any, account_sid_parameter: Callable[[], str],
     missing = [n for n in names if n not in values]
     if missing:
         raise OpsError(f"SSM parameter(s) {', '.join(missing)} not found: put the Twilio "
-                       "secrets there or set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN")
+                       "secrets there or set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN",
+                       fr=f"paramètre(s) SSM {', '.join(missing)} introuvable(s) : mettez-y "
+                       "les secrets Twilio ou définissez TWILIO_ACCOUNT_SID et "
+                       "TWILIO_AUTH_TOKEN")
     return values[names[0]], values[names[1]]
 
 
@@ -183,10 +186,23 @@ def apply_trigger(client: Any, plan: TriggerPlan, callback_url: str) -> None:
             recurring=trigger.recurring, trigger_by=trigger.trigger_by)
 
 
-def describe_trigger(plan: TriggerPlan, callback_url: str) -> str:
+def describe_trigger(plan: TriggerPlan, callback_url: str, lang: str = "en") -> str:
+    """One line per trigger plan; French (`lang="fr"`): the caller applies the typography.
+    Names, categories and units stay Twilio's codes."""
     t = plan.trigger
     wanted = (f"{t.usage_category} {t.trigger_by} >= {threshold_text(t.value)} {t.recurring} "
               f"-> {callback_url}")
+    if lang == "fr":
+        head = f"alerte de dépense '{t.name}'" + (f" ({plan.sid})" if plan.sid else "")
+        if plan.action == "keep":
+            return f"{head} : déjà en place, {wanted}"
+        if plan.action == "create":
+            return f"{head} : à créer, {wanted}"
+        if plan.action == "delete":
+            return f"{head} : doublon à supprimer"
+        if plan.fired:
+            return (f"{head} : déclenchée le {plan.fired}, recréée pour la réarmer : {wanted}")
+        return f"{head} : {plan.current} -> {wanted}"
     if plan.action == "keep":
         return f"usage trigger '{t.name}' ({plan.sid}): already {wanted}"
     if plan.action == "create":

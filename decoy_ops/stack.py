@@ -15,7 +15,12 @@ SAMCONFIG = ROOT / "samconfig.toml"
 
 
 class OpsError(Exception):
-    """A one-line reason the command cannot go on (printed, exit status 1)."""
+    """A one-line reason the command cannot go on (printed, exit status 1); `fr`: the same
+    reason in French, printed under `--lang fr` (typography applied by the printer)."""
+
+    def __init__(self, message: str, fr: str = ""):
+        super().__init__(message)
+        self.fr = fr
 
 
 def samconfig_defaults(path: Path = SAMCONFIG) -> dict[str, str | None]:
@@ -51,26 +56,33 @@ class Stack:
     def _describe(self) -> dict[str, Any]:
         if self._described is None:
             if not self.name:
-                raise OpsError("no stack name: pass --stack-name or the explicit flags")
+                raise OpsError("no stack name: pass --stack-name or the explicit flags",
+                               fr="pas de nom de pile : passez --stack-name ou les options "
+                               "explicites")
             try:
                 (stack,) = self._cloudformation().describe_stacks(
                     StackName=self.name)["Stacks"]
             except (ClientError, BotoCoreError) as exc:
-                raise OpsError(f"cannot read stack {self.name!r}: {exc}") from None
+                raise OpsError(f"cannot read stack {self.name!r}: {exc}",
+                               fr=f"impossible de lire la pile {self.name!r} : {exc}"
+                               ) from None
             self._described = stack
         return self._described
 
     def output(self, key: str, flag: str) -> str:
         outputs = {o["OutputKey"]: o["OutputValue"] for o in self._describe().get("Outputs", [])}
         if key not in outputs:
-            raise OpsError(f"stack {self.name!r} has no output {key}: pass {flag}")
+            raise OpsError(f"stack {self.name!r} has no output {key}: pass {flag}",
+                           fr=f"la pile {self.name!r} n'a pas de sortie {key} : passez {flag}")
         return outputs[key]
 
     def parameter(self, key: str, flag: str) -> str:
         params = {p["ParameterKey"]: p.get("ResolvedValue", p.get("ParameterValue", ""))
                   for p in self._describe().get("Parameters", [])}
         if key not in params:
-            raise OpsError(f"stack {self.name!r} has no parameter {key}: pass {flag}")
+            raise OpsError(f"stack {self.name!r} has no parameter {key}: pass {flag}",
+                           fr=f"la pile {self.name!r} n'a pas de paramètre {key} : passez "
+                           f"{flag}")
         return params[key]
 
 

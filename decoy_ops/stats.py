@@ -148,11 +148,11 @@ WORDS = {  # the lines around the table; the rows are decoy.outcomes' labels
            "budget": "reply budget  {used} used of {budget}, {left} left (resets at 00:00 UTC)",
            "unavailable": "counts        unavailable (metrics not read: {error})",
            "all": "all", "today": "today", "per_number": "per number"},
-    "fr": {"title": "Numéro leurre, {day} (UTC, depuis 0 h) : comptes anonymes",
+    "fr": {"title": "Numéro leurre, {day} (UTC, depuis 0\u202fh) : comptes anonymes",
            "switch_on": "coupe-circuit  ACTIF : rien n'est prévu ni envoyé",
            "switch_off": "coupe-circuit  inactif : les réponses sont prévues et envoyées",
            "budget": "budget du jour  {used} réponses utilisées sur {budget}, il en reste "
-                     "{left} (remis à zéro à 0 h UTC)",
+                     "{left} (remis à zéro à 0\u202fh UTC)",
            "unavailable": "comptes        indisponibles (métriques non lues : {error})",
            "all": "total", "today": "aujourd'hui", "per_number": "par numéro"},
 }

@@ -80,6 +80,7 @@ class Change:
     sid: str | None  # None: a number the account does not own
     changes: dict[str, tuple[str, str]] = field(default_factory=dict)  # field: (now, wanted)
     refused: str = ""
+    refused_fr: str = ""  # the same reason in French (decoy_ops --lang fr)
 
 
 def changes(resource: Any, wanted: dict[str, str]) -> dict[str, tuple[str, str]]:
@@ -135,7 +136,11 @@ def plan(client: Any, numbers: list[str], number_wanted: dict[str, str],
         if service.others:
             found.append(Change("service", service.name, service.sid, refused=(
                 f"it also serves {len(service.others)} number(s) outside this stack: left "
-                f"alone, so SMS to {', '.join(service.ours)} still reach its inbound URL")))
+                f"alone, so SMS to {', '.join(service.ours)} still reach its inbound URL"),
+                refused_fr=(
+                f"il sert aussi {len(service.others)} numéro(s) hors de cette pile : laissé "
+                f"tel quel, les SMS vers {', '.join(service.ours)} arrivent donc toujours à "
+                "son URL entrante")))
             continue
         found.append(Change("service", service.name, service.sid,
                             changes(service.resource, service_wanted)))
@@ -155,17 +160,24 @@ def plan_off_air(client: Any, numbers: list[str], reject_url: str) -> list[Chang
                 {INBOUND_URL: "", INBOUND_FALLBACK_URL: ""})
 
 
-def describe(change: Change, done: str = "already off the air") -> list[str]:
-    """Lines telling the operator what is (or would be) changed; `done`: nothing to do."""
+def describe(change: Change, done: str = "already off the air", lang: str = "en") -> list[str]:
+    """Lines telling the operator what is (or would be) changed; `done`: nothing to do (in
+    the reader's language). French (`lang="fr"`): the caller applies the typography; field
+    names stay Twilio's."""
+    fr = lang == "fr"
     what = "Messaging Service " if change.what == "service" else ""
+    empty = "(vide)" if fr else "(empty)"
     if change.sid is None:
-        return [f"{change.name}: not a number of this Twilio account"]
+        return [f"{change.name} : pas un numéro de ce compte Twilio" if fr else
+                f"{change.name}: not a number of this Twilio account"]
     if change.refused:
-        return [f"{what}{change.name} ({change.sid}): REFUSED, {change.refused}"]
+        return [f"{what}{change.name} ({change.sid}) : REFUSÉ, "
+                f"{change.refused_fr or change.refused}" if fr else
+                f"{what}{change.name} ({change.sid}): REFUSED, {change.refused}"]
     if not change.changes:
-        return [f"{what}{change.name} ({change.sid}): {done}"]
-    return [f"{what}{change.name} ({change.sid}):"] + [
-        f"  {name}: {now or '(empty)'} -> {wanted or '(empty)'}"
+        return [f"{what}{change.name} ({change.sid}){' ' if fr else ''}: {done}"]
+    return [f"{what}{change.name} ({change.sid}){' ' if fr else ''}:"] + [
+        f"  {name}{' ' if fr else ''}: {now or empty} -> {wanted or empty}"
         for name, (now, wanted) in change.changes.items()]
 
 

@@ -9,6 +9,8 @@ URL fails ("Availability and reliability"); a trigger fires once per period.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import responses
 from aws_faults import error
@@ -265,3 +267,42 @@ def test_connect_and_off_air_summaries_speak_french(stack, ops, twilio):
     assert status == 0
     assert "fait\u202f: 7 numéro(s) dirigé(s) vers cette pile (7 rebranché(s)), 5 alerte(s) de " \
            "dépense modifiée(s)" in out
+
+
+def test_off_air_and_the_rearming_connect_speak_french_on_every_line(
+        stack, ops, twilio, monkeypatch):
+    """--lang fr: the change lines, a refused shared Service, the re-armed line, the warning
+    without a Bin; field names and Twilio's codes stay as they are."""
+    english = re.compile(r"\b(will|would|missing|re-armed|already|REFUSED|serves|empty|warning|"
+                         r"fired|usage trigger|applied|dry run|not)\b", re.I)
+    assert ops("connect", "--apply")[0] == 0
+    twilio.add_service(["+3228000003", "+32470000000"], inbound_request_url=SMS_URL)
+
+    status, out, _ = ops("off-air", "--apply", "--lang", "fr")
+    assert status == 1  # the shared Service is refused
+    assert f"  sms_url\u202f: {SMS_URL} -> (vide)" in out.splitlines()
+    assert re.search(r"^Messaging Service .+ \(MG\w+\)\u202f: REFUSÉ, il sert aussi 1 "
+                     r"numéro\(s\) hors de cette pile\u202f: laissé tel quel", out, re.M)
+    assert not english.search(out), english.search(out)
+    again = ops("off-air", "--lang", "fr")[1]
+    assert re.search(r"^\+\d+ \(PN\w+\)\u202f: déjà débranché$", again, re.M)
+    assert not english.search(again), english.search(again)
+
+    answers_like_twilio(twilio)
+    for sid in [t["sid"] for t in twilio.triggers() if t["callback_url"].endswith("level=2")]:
+        twilio.fire_trigger(sid)
+    status, out, _ = ops("connect", "--apply", "--lang", "fr", "--no-usage-triggers")
+    assert status == 0 and "réarmée" not in out  # no trigger planned, none re-armed
+    status, out, _ = ops("connect", "--apply", "--lang", "fr")
+    assert status == 0
+    assert re.search(r"^alerte de dépense .*\u202f: déclenchée le .+, recréée pour la "
+                     r"réarmer\u202f: sms count >= 5000 daily -> ", out, re.M)
+    assert ("2 alerte(s) de dépense déjà déclenchée(s) réarmée(s) (Twilio déclenche une alerte "
+            "une fois par période)\u202f: chacune se redéclenche aussitôt") in out
+    assert not english.search(out), english.search(out)
+
+    monkeypatch.delenv("VOICE_REJECT_URL")
+    status, out, _ = ops("off-air", "--lang", "fr", "--voice-reject-url", "")
+    assert out.startswith("avertissement\u202f: pas de VoiceRejectUrl\u202f: l'URL vocale des "
+                          "numéros est vidée")
+    assert not english.search(out), english.search(out)

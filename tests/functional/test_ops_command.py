@@ -354,7 +354,7 @@ def test_kill_switch_speaks_french_with_lang_or_a_french_terminal(aws, ops, monk
     assert on.splitlines() == [
         f"coupe-circuit {parameter}\u202f: ACTIF\u202f: aucune réponse n'est prévue et aucune "
         "réponse en attente n'est envoyée (celles en attente sont abandonnées à leur heure)",
-        "  les messages et appels entrants en tiennent compte en 30 s (la valeur par défaut) "
+        "  les messages et appels entrants en tiennent compte en 30\u202fs (la valeur par défaut) "
         "au plus (chaque fonction qui les reçoit garde l'état en mémoire ce temps-là)\u202f; une "
         "réponse sur le point de partir le vérifie à chaque fois"]
 
@@ -371,3 +371,52 @@ def test_kill_switch_speaks_french_with_lang_or_a_french_terminal(aws, ops, monk
     monkeypatch.setenv("LC_ALL", "fr_FR.UTF-8")
     assert ops("kill-switch", "status", *name, "--lang", "en")[1].startswith(
         f"kill switch {parameter}: off: replies are scheduled")
+
+
+ENGLISH = re.compile(r"\b(will|would|missing|re-armed|already|create|delete|duplicate|warning|"
+                     r"error|empty|not|usage trigger|pointed|applied|dry run|unreachable|"
+                     r"stack has)\b", re.I)
+
+
+def test_connect_speaks_french_on_every_line_codes_aside(stack, ops, numbers):
+    """--lang fr: change lines, usage triggers, the missing-Bin warning; field names, trigger
+    names and categories stay Twilio's codes."""
+    numbers.number(DECOY)["voice_application_sid"] = "AP" + "1" * 32
+    status, out, _ = ops("connect", DECOY, "--lang", "fr")
+    assert status == 0
+    lines = out.splitlines()
+    assert lines[0].startswith("avertissement\u202f: pas de VoiceRejectUrl\u202f: un appel ")
+    assert re.fullmatch(rf"\{DECOY} \(PN\w{{32}}\)\u202f:", lines[1])
+    assert f"  sms_url\u202f: {DEMO_SMS_URL} -> {SMS_URL}" in lines
+    assert "  voice_application_sid\u202f: AP" + "1" * 32 + " -> (vide)" in lines
+    assert ("alerte de dépense 'decoy-number daily sms [decoy-number]'\u202f: à créer, sms count "
+            f">= 2500 daily -> {USAGE_URL}") in lines
+    assert lines[-1].startswith("essai à blanc\u202f: 1 numéro(s) et 5 alerte(s)")
+    assert not ENGLISH.search(out), ENGLISH.search(out)
+    assert not re.search(r"[ \u00a0][:;!?]", out)
+
+    ops("connect", DECOY, "--apply")
+    numbers.add_trigger(friendly_name="decoy-number daily sms [decoy-number]",
+                        usage_category="sms", trigger_by="count", trigger_value="2500",
+                        callback_url=USAGE_URL)  # a duplicate
+    status, out, _ = ops("connect", DECOY, "--lang", "fr")
+    assert status == 0
+    assert any(line.startswith(f"{DECOY} (PN") and line.endswith(
+        "\u202f: déjà dirigé vers cette pile") for line in out.splitlines())
+    assert len(re.findall(r"^alerte de dépense .*\u202f: déjà en place, ", out, re.M)) == 5
+    assert re.search(r"^alerte de dépense .*\u202f: doublon à supprimer$", out, re.M)
+    assert not ENGLISH.search(out), ENGLISH.search(out)
+
+
+def test_ops_errors_speak_french_with_lang(aws, ops):
+    status, _, err = ops("connect", "+33939999999", "--lang", "fr")
+    assert status == 1
+    assert err == ("erreur\u202f: +33939999999\u202f: absent(s) de campaigns.json, le récepteur "
+                   "répondrait 404\u202f; ajoutez d'abord une campagne\n")
+    with responses.RequestsMock():  # no route: every request fails to connect
+        status, _, err = ops(*connect_with_flags(aws), "--lang", "fr")
+    assert (status, err) == (1, "erreur\u202f: API Twilio injoignable\u202f: ConnectionError\n")
+    status, _, err = ops("stats", "--no-metrics", "--lang", "fr", "--stack-name", "")
+    assert (status, err) == (1, "erreur\u202f: pas de nom de pile\u202f: passez --stack-name "
+                                "ou les options explicites\n")
+    assert ops("connect", "+33939999999")[2].startswith("error: +33939999999: not in campaigns")
