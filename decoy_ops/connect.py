@@ -186,30 +186,29 @@ def apply_trigger(client: Any, plan: TriggerPlan, callback_url: str) -> None:
             recurring=trigger.recurring, trigger_by=trigger.trigger_by)
 
 
+# What describe_trigger says of each plan, in English and French (the caller applies the
+# French typography); names, categories and units stay Twilio's codes.
+_TRIGGER_HEADS = {"en": "usage trigger '{name}'", "fr": "alerte de dépense '{name}'"}
+_TRIGGER_LINES = {
+    "keep": ("already {wanted}", "déjà en place, {wanted}"),
+    "create": ("create {wanted}", "à créer, {wanted}"),
+    "delete": ("delete this duplicate", "doublon à supprimer"),
+    "fired": ("fired {fired}, re-created to re-arm it: {wanted}",
+              "déclenchée le {fired}, recréée pour la réarmer : {wanted}"),
+    "update": ("{current} -> {wanted}", "{current} -> {wanted}"),
+}
+
+
 def describe_trigger(plan: TriggerPlan, callback_url: str, lang: str = "en") -> str:
-    """One line per trigger plan; French (`lang="fr"`): the caller applies the typography.
-    Names, categories and units stay Twilio's codes."""
+    """One line per trigger plan, in English or French (`lang="fr"`)."""
     t = plan.trigger
     wanted = (f"{t.usage_category} {t.trigger_by} >= {threshold_text(t.value)} {t.recurring} "
               f"-> {callback_url}")
-    if lang == "fr":
-        head = f"alerte de dépense '{t.name}'" + (f" ({plan.sid})" if plan.sid else "")
-        if plan.action == "keep":
-            return f"{head} : déjà en place, {wanted}"
-        if plan.action == "create":
-            return f"{head} : à créer, {wanted}"
-        if plan.action == "delete":
-            return f"{head} : doublon à supprimer"
-        if plan.fired:
-            return (f"{head} : déclenchée le {plan.fired}, recréée pour la réarmer : {wanted}")
-        return f"{head} : {plan.current} -> {wanted}"
-    if plan.action == "keep":
-        return f"usage trigger '{t.name}' ({plan.sid}): already {wanted}"
-    if plan.action == "create":
-        return f"usage trigger '{t.name}': create {wanted}"
-    if plan.action == "delete":
-        return f"usage trigger '{t.name}' ({plan.sid}): delete this duplicate"
-    if plan.fired:
-        return (f"usage trigger '{t.name}' ({plan.sid}): fired {plan.fired}, re-created to "
-                f"re-arm it: {wanted}")
-    return f"usage trigger '{t.name}' ({plan.sid}): {plan.current} -> {wanted}"
+    fr = lang == "fr"
+    head = _TRIGGER_HEADS["fr" if fr else "en"].format(name=t.name) + (
+        f" ({plan.sid})" if plan.sid else "")
+    kind = plan.action if plan.action in ("keep", "create", "delete") else \
+        "fired" if plan.fired else "update"
+    line = _TRIGGER_LINES[kind][fr].format(wanted=wanted, fired=plan.fired,
+                                           current=plan.current)
+    return f"{head}{' : ' if fr else ': '}{line}"
