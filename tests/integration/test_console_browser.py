@@ -212,13 +212,19 @@ def test_text_reply_flood_and_kill_switch_in_a_browser(running, stack, page):
     served = re.sub(r'placeholder="[^"]*"', "", page.content())  # a format example, not a number
     assert E164.findall(served) == []
 
+    # Leave the stack as found: replies back on (the next test reads the switch's label).
+    toggle.click()
+    expect(toggle).to_have_attribute("aria-checked", "false")
+    expect(toggle).to_have_text("Stop all replies")
+
 
 def test_the_page_speaks_french(stack, page):
     page.goto(f"{stack.api_url}/?lang=fr")
     sync_api.expect(page.locator("h1")).to_have_text("Numéro anti-relou\u202f: console locale")
-    sync_api.expect(page.locator("#kill-switch")).to_have_text("Couper toutes les réponses")
     # Polled once (counters, budget, kill switch filled in) before the page is read.
     sync_api.expect(page.locator("body")).to_have_attribute("data-ready", "true")
+    sync_api.expect(page.locator("#kill-switch")).to_have_attribute("aria-checked", "false")
+    sync_api.expect(page.locator("#kill-switch")).to_have_text("Couper toutes les réponses")
     sync_api.expect(page.locator("#budget-text")).to_contain_text("il en reste")
     # A pool's retired number (the shipped fr-be campaign): named in the page's language too.
     sync_api.expect(page.locator("#counters")).to_contain_text("(retiré\u202f: plus distribué)")
