@@ -180,9 +180,14 @@ def _lang(args: argparse.Namespace) -> str:
     return getattr(args, "lang", None) or stats.reader_language()
 
 
+def _typeset(lang: str, text: str) -> str:
+    """A text already in the reader's language, with French typography when French."""
+    return french_typography(text) if lang == "fr" else text
+
+
 def _say(lang: str, en: str, fr: str) -> str:
     """The sentence in the reader's language (French with its typography)."""
-    return french_typography(fr) if lang == "fr" else en
+    return _typeset(lang, fr if lang == "fr" else en)
 
 
 def run_kill_switch(args: argparse.Namespace, aws: Aws, stack: Stack, now: float) -> int:
@@ -306,16 +311,15 @@ def run_connect(args: argparse.Namespace, aws: Aws, stack: Stack, now: float) ->
         # (and level 2 empties it): put back only a Service that holds this stack's numbers.
         changes = offair.plan(client, numbers, wanted,
                               {offair.INBOUND_URL: sms_url, "inbound_method": "POST"})
+        done = _say(lang, "already pointed at this stack", "déjà dirigé vers cette pile")
         for change in changes:
-            print(_say(lang, "\n".join(offair.describe(change, "already pointed at this stack")),
-                       "\n".join(offair.describe(change, "déjà dirigé vers cette pile", "fr"))))
+            print(_typeset(lang, "\n".join(offair.describe(change, done, lang))))
         pending = [c for c in changes if c.sid and c.changes and not c.refused]
         trigger_plans = [(plan, url) for triggers, url in trigger_sets for plan in
                          connect.plan_triggers(client.usage.triggers.list(limit=200),
                                                triggers, url)]
         for trigger_plan, url in trigger_plans:
-            print(_say(lang, connect.describe_trigger(trigger_plan, url),
-                       connect.describe_trigger(trigger_plan, url, "fr")))
+            print(_typeset(lang, connect.describe_trigger(trigger_plan, url, lang)))
         changing = [(t, url) for t, url in trigger_plans if t.action != "keep"]
         rearmed = [t for t, _ in changing if t.fired]
         if (pending or changing) and not args.apply:
@@ -364,9 +368,9 @@ def run_off_air(args: argparse.Namespace, aws: Aws, stack: Stack, now: float) ->
                    "facturé)"))
     try:
         changes = offair.plan_off_air(client, numbers, reject_url)
+        done = _say(lang, "already off the air", "déjà débranché")
         for change in changes:
-            print(_say(lang, "\n".join(offair.describe(change)), "\n".join(
-                offair.describe(change, "déjà débranché", "fr"))))
+            print(_typeset(lang, "\n".join(offair.describe(change, done, lang))))
         pending = [c for c in changes if c.sid and c.changes and not c.refused]
         if pending and not args.apply:
             print(_say(lang, f"dry run: {len(pending)} number(s) or Service(s) would go off the "
@@ -536,7 +540,7 @@ def main(argv: Sequence[str] | None = None, now: Callable[[], float] | None = No
         return args.run(args, aws, stack, (now or clock.now)())
     except TwilioException as exc:
         lang = _lang(args)
-        print(_say(lang, f"error: {twilio_error(exc)}", f"erreur : {twilio_error(exc, lang)}"),
+        print(_typeset(lang, f"{_say(lang, 'error:', 'erreur :')} {twilio_error(exc, lang)}"),
               file=sys.stderr)
         return 1
     except (OpsError, ClientError, BotoCoreError) as exc:

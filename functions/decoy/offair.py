@@ -166,7 +166,7 @@ def describe(change: Change, done: str = "already off the air", lang: str = "en"
     names stay Twilio's."""
     fr = lang == "fr"
     what = "Messaging Service " if change.what == "service" else ""
-    empty = "(vide)" if fr else "(empty)"
+    colon, empty = (" :", "(vide)") if fr else (":", "(empty)")
     if change.sid is None:
         return [f"{change.name} : pas un numéro de ce compte Twilio" if fr else
                 f"{change.name}: not a number of this Twilio account"]
@@ -175,9 +175,9 @@ def describe(change: Change, done: str = "already off the air", lang: str = "en"
                 f"{change.refused_fr or change.refused}" if fr else
                 f"{what}{change.name} ({change.sid}): REFUSED, {change.refused}"]
     if not change.changes:
-        return [f"{what}{change.name} ({change.sid}){' ' if fr else ''}: {done}"]
-    return [f"{what}{change.name} ({change.sid}){' ' if fr else ''}:"] + [
-        f"  {name}{' ' if fr else ''}: {now or empty} -> {wanted or empty}"
+        return [f"{what}{change.name} ({change.sid}){colon} {done}"]
+    return [f"{what}{change.name} ({change.sid}){colon}"] + [
+        f"  {name}{colon} {now or empty} -> {wanted or empty}"
         for name, (now, wanted) in change.changes.items()]
 
 
